@@ -1,0 +1,77 @@
+/**
+ * The crawler: walks item memory a page at a time and reclaims items that are expired or
+ * flushed, so their memory returns before the LRU reaches them (memcached's lru_crawler,
+ * walking pages instead of LRU lists: a page position stays valid whatever others free).
+ * Takes locks in the documented order: the item's stripe, then its class.
+ */
+import type { Engine } from './engine.ts';
+import { murmur3 } from './hash.ts';
+import { hashOfItem, removeItem } from './hashtable.ts';
+import { ALIVE, deadReason, keyOffset } from './items.ts';
+import {
+  C_PAGES_USED,
+  classBase,
+  H_META,
+  K_CRAWLER_CHECKED,
+  K_CRAWLER_RECLAIMED,
+  K_LOCK,
+  pageRef,
+  S_DATA,
+  S_LINKED,
+} from './layout.ts';
+import { unlinkItem } from './lifecycle.ts';
+import { lock, unlock } from './lock.ts';
+
+export interface CrawlResult {
+  nextPage: number;
+  reclaimed: number;
+}
+
+export function crawlStep(e: Engine, page: number): CrawlResult {
+  const ctl = e.ctl;
+  const pagesUsed = Atomics.load(ctl, C_PAGES_USED);
+  if (pagesUsed === 0) return { nextPage: 0, reclaimed: 0 };
+  if (page >= pagesUsed) page = 0;
+  const cls = e.owners[page];
+  if (cls === 0) return { nextPage: page + 1, reclaimed: 0 };
+  const size = e.settings.classSizes[cls];
+  const perPage = Math.floor(e.settings.pageSize / size);
+  const first = pageRef(page, e.settings.pageSize);
+  const step = size / 8;
+  const m32 = e.m32;
+  let reclaimed = 0;
+  let checked = 0;
+  for (let i = 0; i < perPage; i++) {
+    const ref = first + i * step;
+    const meta = m32[ref * 2 + H_META];
+    if ((meta & S_LINKED) === 0 || (meta & S_DATA) !== 0) continue;
+    checked++;
+    if (deadReason(e, ref) === ALIVE) continue;
+    // The unlocked reads above may race with a rewrite of this chunk; everything is checked
+    // again under the stripe lock that the key (as it reads now) maps to.
+    const nkey = meta & 0xff;
+    if (nkey === 0) continue;
+    const stripe = e.stripeIndex(murmur3(e.m8, keyOffset(e, ref), nkey));
+    lock(ctl, stripe, e.owner);
+    try {
+      const now = m32[ref * 2 + H_META];
+      if ((now & S_LINKED) === 0 || (now & S_DATA) !== 0) continue;
+      const hash = hashOfItem(e, ref);
+      if (e.stripeIndex(hash) !== stripe || deadReason(e, ref) === ALIVE) continue;
+      if (!removeItem(e, ref, hash)) continue;
+      const k = classBase((now >>> 8) & 0xff);
+      unlinkItem(e, ref, true);
+      lock(ctl, k + K_LOCK, e.owner);
+      ctl[k + K_CRAWLER_RECLAIMED]++;
+      unlock(ctl, k + K_LOCK);
+      reclaimed++;
+    } finally {
+      unlock(ctl, stripe);
+    }
+  }
+  const k = classBase(cls);
+  lock(ctl, k + K_LOCK, e.owner);
+  ctl[k + K_CRAWLER_CHECKED] += checked;
+  unlock(ctl, k + K_LOCK);
+  return { nextPage: page + 1 >= pagesUsed ? 0 : page + 1, reclaimed };
+}

@@ -1,0 +1,37 @@
+/**
+ * @slabcache/store: memcached's cache engine on SharedArrayBuffer memory that many worker
+ * threads open at once. See README.md for the API and docs/ARCHITECTURE.md for the layout.
+ */
+export type { SharedStore } from './engine.ts';
+export { murmur3 } from './hash.ts';
+export type { SelfCheckReport } from './selfcheck.ts';
+export {
+  KiB,
+  MAX_ITEM_SIZE,
+  MAX_KEY_LENGTH,
+  MAX_MEMORY_LIMIT,
+  MiB,
+  REALTIME_MAXDELTA,
+  resolveSettings,
+  type StoreOptions,
+  type StoreSettings,
+  StoreSettingsError,
+} from './settings.ts';
+export type { ItemClassStats, SlabClassStats, StoreStats } from './stats.ts';
+export {
+  Arith,
+  ArithOutput,
+  type ArithResult,
+  Deleted,
+  type DeleteResult,
+  type ItemReader,
+  ItemView,
+  Mode,
+  Read,
+  type ReadResult,
+  Store,
+  Stored,
+  StoreKeyError,
+  type StoreResult,
+  type WriteMode,
+} from './store.ts';

@@ -1,0 +1,629 @@
+/**
+ * The store's public face: memcached's item operations with memcached's semantics, on shared
+ * memory that every thread can open. A request runs top to bottom: hash the key, take its
+ * stripe lock, find it, act, unlock. New items are allocated and filled before the lock is
+ * taken, so the lock covers only the lookup and the swap.
+ */
+import { crawlStep } from './crawler.ts';
+import { Engine, type SharedStore } from './engine.ts';
+import { murmur3 } from './hash.ts';
+import { find, maybeGrow, removeFound, replaceOrInsert } from './hashtable.ts';
+import {
+  ALIVE,
+  copyValueBetween,
+  DEAD_EXPIRED,
+  deadReason,
+  getCas,
+  nextCas,
+  peekCas,
+  readValue,
+  setCas,
+  writeValue,
+} from './items.ts';
+import {
+  C_NOW,
+  C_OLDEST_CAS_HI,
+  C_OLDEST_CAS_LO,
+  C_OLDEST_LIVE,
+  C_STARTED,
+  H_EXPTIME,
+  H_FLAGS,
+  H_META,
+  H_NBYTES,
+  H_TIME,
+  REF_UNIT,
+  S_ACTIVE,
+  S_CHAINED,
+  S_FETCHED,
+} from './layout.ts';
+import { allocItem, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
+import { lock, unlock } from './lock.ts';
+import { type SelfCheckReport, selfCheck } from './selfcheck.ts';
+import {
+  MAX_KEY_LENGTH,
+  REALTIME_MAXDELTA,
+  resolveSettings,
+  type StoreOptions,
+  type StoreSettings,
+} from './settings.ts';
+import {
+  type ItemClassStats,
+  itemStats,
+  type SlabClassStats,
+  type StoreStats,
+  slabStats,
+  storeStats,
+} from './stats.ts';
+
+/** Outcome of a read. */
+export const Read = { MISS: 0, HIT: 1, EXPIRED: 2, FLUSHED: 3 } as const;
+export type ReadResult = (typeof Read)[keyof typeof Read];
+
+/** How a write treats an existing item (memcached's set/add/replace/append/prepend/cas). */
+export const Mode = { SET: 0, ADD: 1, REPLACE: 2, APPEND: 3, PREPEND: 4, CAS: 5 } as const;
+export type WriteMode = (typeof Mode)[keyof typeof Mode];
+
+/** Outcome of a write, named after memcached's replies. */
+export const Stored = {
+  STORED: 0,
+  NOT_STORED: 1,
+  EXISTS: 2,
+  NOT_FOUND: 3,
+  TOO_LARGE: 4,
+  NO_MEMORY: 5,
+} as const;
+export type StoreResult = (typeof Stored)[keyof typeof Stored];
+
+export const Deleted = { DELETED: 0, NOT_FOUND: 1, EXISTS: 2 } as const;
+export type DeleteResult = (typeof Deleted)[keyof typeof Deleted];
+
+export const Arith = { OK: 0, NOT_FOUND: 1, NON_NUMERIC: 2, NO_MEMORY: 3, EXISTS: 4 } as const;
+export type ArithResult = (typeof Arith)[keyof typeof Arith];
+
+const U64_MAX = (1n << 64n) - 1n;
+const TWO64 = 1n << 64n;
+
+/** What a read hands to its reader: the found item, valid only inside onHit. */
+export class ItemView {
+  /** @internal */ ref = 0;
+  /** @internal */ readonly e: Engine;
+  constructor(e: Engine) {
+    this.e = e;
+  }
+  get flags(): number {
+    return this.e.m32[this.ref * 2 + H_FLAGS] >>> 0;
+  }
+  get valueLength(): number {
+    return this.e.m32[this.ref * 2 + H_NBYTES];
+  }
+  get keyLength(): number {
+    return this.e.m32[this.ref * 2 + H_META] & 0xff;
+  }
+  /** 64-bit CAS unique as a number (exact below 2^53); 0 with CAS off. */
+  get cas(): number {
+    return getCas(this.e, this.ref);
+  }
+  /** Seconds until the item expires; -1 for never. */
+  get ttl(): number {
+    const exp = this.e.m32[this.ref * 2 + H_EXPTIME];
+    return exp === 0 ? -1 : exp - this.e.ctl[C_NOW];
+  }
+  /** Seconds since the item was last read or written, before this read. */
+  get idleSeconds(): number {
+    return this.e.ctl[C_NOW] - this.e.m32[this.ref * 2 + H_TIME];
+  }
+  /** Whether the item had been read before this read. */
+  get fetched(): boolean {
+    return (this.e.m32[this.ref * 2 + H_META] & S_FETCHED) !== 0;
+  }
+  copyValue(dst: Uint8Array, offset: number): void {
+    readValue(this.e, this.ref, dst, offset);
+  }
+  copyKey(dst: Uint8Array, offset: number): void {
+    const at = this.ref * REF_UNIT + this.e.hdr;
+    dst.set(this.e.m8.subarray(at, at + this.keyLength), offset);
+  }
+}
+
+/** Receives a hit while the item's lock is held: copy what you need, do not keep the view. */
+export interface ItemReader {
+  onHit(item: ItemView): void;
+}
+
+/** Filled by incr/decr. */
+export class ArithOutput {
+  value = 0n;
+  cas = 0;
+}
+
+export class StoreKeyError extends RangeError {
+  readonly code = 'SLAB_ERR_KEY';
+}
+
+export class Store {
+  readonly settings: StoreSettings;
+  /** @internal */ readonly e: Engine;
+  private readonly view: ItemView;
+  private crawlCursor = 0;
+
+  private constructor(e: Engine) {
+    this.e = e;
+    this.settings = e.settings;
+    this.view = new ItemView(e);
+  }
+
+  /** Creates a new store in fresh shared memory. */
+  static create(options: StoreOptions = {}): Store {
+    const settings = resolveSettings(options);
+    const start = options.startTime ?? Math.floor(Date.now() / 1000);
+    return new Store(new Engine(Engine.allocate(settings, start), 0));
+  }
+
+  /** Opens a store created elsewhere (e.g. in the main thread) from its shared handle.
+   * `threadId` must differ between threads: it is recorded in the locks they hold. */
+  static open(shared: SharedStore, threadId: number): Store {
+    return new Store(new Engine(shared, threadId));
+  }
+
+  /** The handle to send to worker threads (postMessage shares the memory, not a copy). */
+  get shared(): SharedStore {
+    return this.e.shared;
+  }
+
+  // ---- clock -------------------------------------------------------------------------
+
+  /** Sets the store's clock from a unix time in seconds (the main thread does this each
+   * second; tests drive it by hand). */
+  setTime(unixSeconds: number): void {
+    const rel = Math.floor(unixSeconds) - (this.e.ctl[C_STARTED] >>> 0);
+    Atomics.store(this.e.ctl, C_NOW, Math.max(2, rel));
+  }
+
+  /** Current unix time as the store sees it. */
+  get time(): number {
+    return (this.e.ctl[C_STARTED] >>> 0) + this.e.ctl[C_NOW];
+  }
+
+  /** The store's relative clock (seconds since it started, plus 2). */
+  get relativeTime(): number {
+    return this.e.ctl[C_NOW];
+  }
+
+  /** memcached's realtime(): a protocol exptime to a store-relative second, 0 = never. */
+  expiryToRelative(exptime: number): number {
+    if (exptime === 0) return 0;
+    const started = this.e.ctl[C_STARTED] >>> 0;
+    // Negative means already expired (memcached maps it past 30 days, before start).
+    if (exptime < 0) return 1;
+    if (exptime > REALTIME_MAXDELTA) {
+      if (exptime <= started) return 1;
+      return Math.min(exptime - started, 0x7fffffff);
+    }
+    return Math.min(exptime + this.e.ctl[C_NOW], 0x7fffffff);
+  }
+
+  // ---- reads -------------------------------------------------------------------------
+
+  /** get / gets: on a hit calls reader.onHit under the item's lock. */
+  get(key: Uint8Array, koff: number, klen: number, reader: ItemReader | null): ReadResult {
+    return this.read(key, koff, klen, reader, false, 0);
+  }
+
+  /** gat / gats: a get that also sets a new exptime. */
+  getAndTouch(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    exptime: number,
+    reader: ItemReader | null,
+  ): ReadResult {
+    return this.read(key, koff, klen, reader, true, exptime);
+  }
+
+  /** touch: sets a new exptime; HIT or a miss code. */
+  touch(key: Uint8Array, koff: number, klen: number, exptime: number): ReadResult {
+    return this.read(key, koff, klen, null, true, exptime);
+  }
+
+  private read(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    reader: ItemReader | null,
+    touch: boolean,
+    exptime: number,
+  ): ReadResult {
+    checkKey(klen);
+    const e = this.e;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    let result: ReadResult = Read.MISS;
+    lock(e.ctl, stripe, e.owner);
+    try {
+      const ref = find(e, hash, key, koff, klen);
+      if (ref !== 0) {
+        const dead = deadReason(e, ref);
+        if (dead !== ALIVE) {
+          removeFound(e, ref);
+          unlinkItem(e, ref, true);
+          result = dead === DEAD_EXPIRED ? Read.EXPIRED : Read.FLUSHED;
+        } else {
+          if (touch) e.m32[ref * 2 + H_EXPTIME] = this.expiryToRelative(exptime);
+          if (reader !== null) {
+            this.view.ref = ref;
+            reader.onHit(this.view);
+          }
+          bump(e, ref);
+          result = Read.HIT;
+        }
+      }
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+    return result;
+  }
+
+  // ---- writes ------------------------------------------------------------------------
+
+  /**
+   * set / add / replace / append / prepend / cas. `casUnique` is compared for Mode.CAS, and
+   * for the other modes when non-zero (the binary protocol's CAS on set/add/replace).
+   * append and prepend keep the item's flags and exptime, as memcached does.
+   */
+  write(
+    mode: WriteMode,
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    value: Uint8Array,
+    voff: number,
+    vlen: number,
+    flags: number,
+    exptime: number,
+    casUnique = 0,
+  ): StoreResult {
+    checkKey(klen);
+    const e = this.e;
+    if (mode === Mode.APPEND || mode === Mode.PREPEND) {
+      return this.concat(mode, key, koff, klen, value, voff, vlen, casUnique);
+    }
+    const ref = e.hdr + klen + vlen > this.settings.itemSizeMax ? 0 : allocItem(e, klen, vlen);
+    if (ref === 0) {
+      // memcached unlinks the old item when a set fails, so no stale value survives it.
+      if (mode === Mode.SET) this.delete(key, koff, klen);
+      return e.hdr + klen + vlen > this.settings.itemSizeMax ? Stored.TOO_LARGE : Stored.NO_MEMORY;
+    }
+    const w = ref * 2;
+    const m32 = e.m32;
+    m32[w + H_TIME] = e.ctl[C_NOW];
+    m32[w + H_EXPTIME] = this.expiryToRelative(exptime);
+    m32[w + H_FLAGS] = flags | 0;
+    const kat = ref * REF_UNIT + e.hdr;
+    const m8 = e.m8;
+    for (let i = 0; i < klen; i++) m8[kat + i] = key[koff + i];
+    writeValue(e, ref, 0, value, voff, vlen);
+
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    let result: StoreResult = Stored.STORED;
+    lock(e.ctl, stripe, e.owner);
+    try {
+      let old = find(e, hash, key, koff, klen);
+      if (old !== 0 && deadReason(e, old) !== ALIVE) {
+        removeFound(e, old);
+        unlinkItem(e, old, true);
+        find(e, hash, key, koff, klen);
+        old = 0;
+      }
+      if (mode === Mode.ADD) {
+        if (old !== 0) {
+          bump(e, old); // memcached: a failed add still counts as a use of the item
+          result = Stored.NOT_STORED;
+        }
+      } else if (mode === Mode.REPLACE && old === 0) {
+        result = Stored.NOT_STORED;
+      }
+      if (result === Stored.STORED && (mode === Mode.CAS || casUnique !== 0)) {
+        if (old === 0) result = Stored.NOT_FOUND;
+        else if (getCas(e, old) !== casUnique) result = Stored.EXISTS;
+      }
+      if (result === Stored.STORED) {
+        setCas(e, ref, nextCas(e));
+        replaceOrInsert(e, old, ref);
+        linkItem(e, ref);
+        if (old !== 0) unlinkItem(e, old, false);
+      }
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+    if (result !== Stored.STORED) discardItem(e, ref);
+    else maybeGrow(e, 4);
+    return result;
+  }
+
+  private concat(
+    mode: WriteMode,
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    value: Uint8Array,
+    voff: number,
+    vlen: number,
+    casUnique: number,
+  ): StoreResult {
+    const e = this.e;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    const m32 = e.m32;
+    const result: StoreResult = Stored.STORED;
+    lock(e.ctl, stripe, e.owner);
+    try {
+      const old = find(e, hash, key, koff, klen);
+      if (old === 0 || deadReason(e, old) !== ALIVE) {
+        if (old !== 0) {
+          removeFound(e, old);
+          unlinkItem(e, old, true);
+        }
+        return Stored.NOT_STORED;
+      }
+      if (casUnique !== 0 && getCas(e, old) !== casUnique) return Stored.EXISTS;
+      const ow = old * 2;
+      const oldLen = m32[ow + H_NBYTES];
+      if (e.hdr + klen + oldLen + vlen > this.settings.itemSizeMax) return Stored.TOO_LARGE;
+      // Allocating under the stripe lock is safe: eviction only try-locks stripes, and it
+      // skips ours, so `old` cannot be evicted under us.
+      const ref = allocItem(e, klen, oldLen + vlen);
+      if (ref === 0) return Stored.NO_MEMORY;
+      const w = ref * 2;
+      m32[w + H_TIME] = e.ctl[C_NOW];
+      m32[w + H_EXPTIME] = m32[ow + H_EXPTIME];
+      m32[w + H_FLAGS] = m32[ow + H_FLAGS];
+      const kat = ref * REF_UNIT + e.hdr;
+      for (let i = 0; i < klen; i++) e.m8[kat + i] = key[koff + i];
+      if (mode === Mode.APPEND) {
+        copyValueBetween(e, old, ref, 0);
+        writeValue(e, ref, oldLen, value, voff, vlen);
+      } else {
+        writeValue(e, ref, 0, value, voff, vlen);
+        copyValueBetween(e, old, ref, vlen);
+      }
+      setCas(e, ref, nextCas(e));
+      find(e, hash, key, koff, klen);
+      replaceOrInsert(e, old, ref);
+      linkItem(e, ref);
+      unlinkItem(e, old, false);
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+    return result;
+  }
+
+  /** delete; with a non-zero casUnique only when the item's CAS matches (binary, meta). */
+  delete(key: Uint8Array, koff: number, klen: number, casUnique = 0): DeleteResult {
+    checkKey(klen);
+    const e = this.e;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    lock(e.ctl, stripe, e.owner);
+    try {
+      const ref = find(e, hash, key, koff, klen);
+      if (ref === 0) return Deleted.NOT_FOUND;
+      const dead = deadReason(e, ref) !== ALIVE;
+      if (!dead && casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
+      removeFound(e, ref);
+      unlinkItem(e, ref, dead);
+      return dead ? Deleted.NOT_FOUND : Deleted.DELETED;
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+  }
+
+  /**
+   * incr / decr with memcached's rules: the value must be a decimal unsigned 64-bit number;
+   * incr wraps at 2^64, decr stops at 0. A result no longer than the old value is written in
+   * place, padded with spaces (memcached does the same); a longer one makes a new item.
+   * With `initial` set, a missing item is created with that value (binary and meta protocols).
+   */
+  arith(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    incr: boolean,
+    delta: bigint,
+    out: ArithOutput,
+    initial: bigint | null = null,
+    exptime = 0,
+    casUnique = 0,
+  ): ArithResult {
+    checkKey(klen);
+    const e = this.e;
+    const m32 = e.m32;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    lock(e.ctl, stripe, e.owner);
+    try {
+      let old = find(e, hash, key, koff, klen);
+      if (old !== 0 && deadReason(e, old) !== ALIVE) {
+        removeFound(e, old);
+        unlinkItem(e, old, true);
+        find(e, hash, key, koff, klen);
+        old = 0;
+      }
+      if (old === 0) {
+        if (initial === null) return Arith.NOT_FOUND;
+        const digits = decimalBytes(initial);
+        const ref = this.newCounter(key, koff, klen, digits, 0, this.expiryToRelative(exptime));
+        if (ref === 0) return Arith.NO_MEMORY;
+        find(e, hash, key, koff, klen); // allocation may have moved e.found*
+        replaceOrInsert(e, 0, ref);
+        linkItem(e, ref);
+        out.value = initial;
+        out.cas = getCas(e, ref);
+        return Arith.OK;
+      }
+      if (casUnique !== 0 && getCas(e, old) !== casUnique) return Arith.EXISTS;
+      const ow = old * 2;
+      const current = parseCounter(e, old);
+      if (current < 0n) return Arith.NON_NUMERIC;
+      let next: bigint;
+      if (incr) next = (current + delta) % TWO64;
+      else next = delta > current ? 0n : current - delta;
+      const digits = decimalBytes(next);
+      const oldLen = m32[ow + H_NBYTES];
+      out.value = next;
+      if (digits.length <= oldLen) {
+        const at = old * REF_UNIT + e.hdr + (m32[ow + H_META] & 0xff);
+        for (let i = 0; i < oldLen; i++) e.m8[at + i] = i < digits.length ? digits[i] : 0x20;
+        setCas(e, old, nextCas(e));
+        bump(e, old);
+        out.cas = getCas(e, old);
+        return Arith.OK;
+      }
+      const ref = this.newCounter(key, koff, klen, digits, m32[ow + H_FLAGS], m32[ow + H_EXPTIME]);
+      if (ref === 0) return Arith.NO_MEMORY;
+      find(e, hash, key, koff, klen);
+      replaceOrInsert(e, old, ref);
+      linkItem(e, ref);
+      unlinkItem(e, old, false);
+      out.cas = getCas(e, ref);
+      return Arith.OK;
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+  }
+
+  private newCounter(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    digits: Uint8Array,
+    flags: number,
+    relExptime: number,
+  ): number {
+    const e = this.e;
+    const ref = allocItem(e, klen, digits.length);
+    if (ref === 0) return 0;
+    const w = ref * 2;
+    e.m32[w + H_TIME] = e.ctl[C_NOW];
+    e.m32[w + H_EXPTIME] = relExptime;
+    e.m32[w + H_FLAGS] = flags;
+    const kat = ref * REF_UNIT + e.hdr;
+    for (let i = 0; i < klen; i++) e.m8[kat + i] = key[koff + i];
+    writeValue(e, ref, 0, digits, 0, digits.length);
+    setCas(e, ref, nextCas(e));
+    return ref;
+  }
+
+  /**
+   * flush_all [delay], memcached's way: nothing is walked; items last used before the flush
+   * point become invisible (with CAS on, items stored earlier in the same second too, by
+   * CAS). The crawler and later lookups reclaim their memory.
+   */
+  flushAll(delay = 0): void {
+    const e = this.e;
+    const ctl = e.ctl;
+    const now = ctl[C_NOW];
+    const newOldest = delay > 0 ? this.expiryToRelative(delay) : now;
+    if (e.useCas) {
+      const oldest = newOldest - 1;
+      if (oldest <= now) {
+        const cas = peekCas(e) + 1;
+        ctl[C_OLDEST_CAS_HI] = Math.floor(cas / 4294967296) | 0;
+        ctl[C_OLDEST_CAS_LO] = cas >>> 0;
+      }
+      Atomics.store(ctl, C_OLDEST_LIVE, oldest);
+    } else {
+      Atomics.store(ctl, C_OLDEST_LIVE, newOldest);
+    }
+  }
+
+  // ---- maintenance and introspection --------------------------------------------------
+
+  /** Reclaims dead items in up to `pages` pages of item memory; returns how many it freed.
+   * The main thread calls this in the background (memcached's LRU crawler). */
+  crawl(pages = 1): number {
+    let freed = 0;
+    for (let i = 0; i < pages; i++) {
+      const r = crawlStep(this.e, this.crawlCursor);
+      this.crawlCursor = r.nextPage;
+      freed += r.reclaimed;
+    }
+    return freed;
+  }
+
+  stats(): StoreStats {
+    return storeStats(this.e);
+  }
+
+  slabStats(): SlabClassStats[] {
+    return slabStats(this.e);
+  }
+
+  itemStats(): ItemClassStats[] {
+    return itemStats(this.e);
+  }
+
+  /** Walks every structure and verifies every link and count. Run it only while no other
+   * thread writes (tests, after a stress run). */
+  check(): SelfCheckReport {
+    return selfCheck(this.e);
+  }
+}
+
+function checkKey(klen: number): void {
+  if (klen <= 0 || klen > MAX_KEY_LENGTH) {
+    throw new StoreKeyError(`key length must be 1 to ${MAX_KEY_LENGTH} bytes, got ${klen}`);
+  }
+}
+
+/** memcached's hit bookkeeping: the first read sets FETCHED, a later one ACTIVE. */
+function bump(e: Engine, ref: number): void {
+  const w = ref * 2;
+  const m32 = e.m32;
+  const meta = m32[w + H_META];
+  if ((meta & S_ACTIVE) === 0) {
+    Atomics.or(m32, w + H_META, (meta & S_FETCHED) === 0 ? S_FETCHED : S_ACTIVE);
+  }
+  const now = e.ctl[C_NOW];
+  if (m32[w + H_TIME] !== now) m32[w + H_TIME] = now;
+}
+
+/** The item's value as memcached's safe_strtoull reads it, or -1n if it is not a number. */
+function parseCounter(e: Engine, ref: number): bigint {
+  const w = ref * 2;
+  const len = e.m32[w + H_NBYTES];
+  if (len === 0 || (e.m32[w + H_META] & S_CHAINED) !== 0) return -1n;
+  const m8 = e.m8;
+  let p = ref * REF_UNIT + e.hdr + (e.m32[w + H_META] & 0xff);
+  const end = p + len;
+  while (p < end && isSpace(m8[p])) p++;
+  if (p < end && m8[p] === 0x2b) p++; // strtoull takes a leading '+'
+  const start = p;
+  let v = 0n;
+  let small = 0;
+  let digits = 0;
+  while (p < end && m8[p] >= 0x30 && m8[p] <= 0x39) {
+    if (digits < 15) small = small * 10 + (m8[p] - 0x30);
+    else {
+      if (digits === 15) v = BigInt(small);
+      v = v * 10n + BigInt(m8[p] - 0x30);
+    }
+    digits++;
+    p++;
+  }
+  if (p === start) return -1n;
+  if (p < end && !isSpace(m8[p])) return -1n;
+  const value = digits <= 15 ? BigInt(small) : v;
+  return value > U64_MAX ? -1n : value;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function decimalBytes(v: bigint): Uint8Array {
+  const s = v.toString();
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
