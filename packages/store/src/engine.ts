@@ -109,10 +109,6 @@ export class Engine {
     return { settings, control, table, items };
   }
 
-  now(): number {
-    return this.ctl[C_NOW];
-  }
-
   stripeIndex(hash: number): number {
     return STRIPES_BASE + (hash & this.stripeMask);
   }

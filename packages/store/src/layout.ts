@@ -151,7 +151,3 @@ export function itemsBytes(sizes: LayoutSizes): number {
 export function pageRef(page: number, pageSize: number): number {
   return (ITEMS_BASE + page * pageSize) / REF_UNIT;
 }
-
-export function pageOfRef(ref: number, pageSize: number): number {
-  return Math.floor((ref * REF_UNIT - ITEMS_BASE) / pageSize);
-}

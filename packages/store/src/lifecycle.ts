@@ -5,7 +5,6 @@
 import type { Engine } from './engine.ts';
 import { chainLinkOffset, firstDataChunk, headPieceBytes, requestedBytes } from './items.ts';
 import {
-  C_NOW,
   classBase,
   H_HNEXT,
   H_META,
@@ -134,8 +133,4 @@ export function unlinkItem(e: Engine, ref: number, reclaimed: boolean): void {
   ctl[k + K_USED]--;
   unlock(ctl, k + K_LOCK);
   if (chain !== 0) freeChain(e, chain);
-}
-
-export function nowOf(e: Engine): number {
-  return e.ctl[C_NOW];
 }

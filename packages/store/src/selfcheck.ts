@@ -35,6 +35,7 @@ import {
   S_SEG_SHIFT,
   STRIPES_BASE,
 } from './layout.ts';
+import { lockOwner } from './lock.ts';
 import { readTwo } from './lru.ts';
 
 export interface SelfCheckReport {
@@ -55,7 +56,8 @@ export function selfCheck(e: Engine): SelfCheckReport {
 
   // Locks: all free when nobody runs.
   for (let i = 0; i < s.stripes; i++) {
-    if (ctl[STRIPES_BASE + i] !== 0) fail(`stripe lock ${i} is held`);
+    if (ctl[STRIPES_BASE + i] !== 0)
+      fail(`stripe lock ${i} is held by thread ${lockOwner(ctl, STRIPES_BASE + i)}`);
   }
   if (ctl[C_SPLIT_LOCK] !== 0) fail('split lock is held');
   if (ctl[C_PAGES_LOCK] !== 0) fail('pages lock is held');
@@ -95,7 +97,8 @@ export function selfCheck(e: Engine): SelfCheckReport {
   let pagesTotal = 0;
   for (let cls = 1; cls <= e.largest; cls++) {
     const k = classBase(cls);
-    if (ctl[k + K_LOCK] !== 0) fail(`class ${cls} lock is held`);
+    if (ctl[k + K_LOCK] !== 0)
+      fail(`class ${cls} lock is held by thread ${lockOwner(ctl, k + K_LOCK)}`);
     pagesTotal += ctl[k + K_PAGES];
     let items = 0;
     let bytes = 0;

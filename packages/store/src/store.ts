@@ -440,6 +440,7 @@ export class Store {
     const m32 = e.m32;
     const hash = murmur3(key, koff, klen);
     const stripe = e.stripeIndex(hash);
+    let created = false;
     lock(e.ctl, stripe, e.owner);
     try {
       let old = find(e, hash, key, koff, klen);
@@ -459,6 +460,7 @@ export class Store {
         linkItem(e, ref);
         out.value = initial;
         out.cas = getCas(e, ref);
+        created = true;
         return Arith.OK;
       }
       if (casUnique !== 0 && getCas(e, old) !== casUnique) return Arith.EXISTS;
@@ -489,6 +491,7 @@ export class Store {
       return Arith.OK;
     } finally {
       unlock(e.ctl, stripe);
+      if (created) maybeGrow(e, 4);
     }
   }
 
