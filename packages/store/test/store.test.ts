@@ -6,9 +6,9 @@ import {
   MiB,
   Mode,
   Read,
+  resolveSettings,
   Store,
   Stored,
-  resolveSettings,
 } from '../src/index.ts';
 import { arith, del, gat, get, set, touch, write } from './helpers/kv.ts';
 
@@ -30,7 +30,10 @@ t.test('settings follow memcached defaults and rules', async (t) => {
   t.same(s.classSizes.slice(1, 6), [88, 112, 140 + 4, 184, 232]);
   t.equal(s.classSizes[s.largestClass], 512 * KiB);
   for (let i = 2; i < s.largestClass; i++) {
-    t.ok(s.classSizes[i] > s.classSizes[i - 1] && s.classSizes[i] % 8 === 0, `class ${i} grows, 8-aligned`);
+    t.ok(
+      s.classSizes[i] > s.classSizes[i - 1] && s.classSizes[i] % 8 === 0,
+      `class ${i} grows, 8-aligned`,
+    );
   }
   t.equal(resolveSettings({ cas: false }).headerBytes, 32);
   t.equal(resolveSettings({ cas: false }).classSizes[1], 80);
@@ -156,14 +159,22 @@ t.test('incr and decr follow memcached', async (t) => {
   set(s, 'n', '9', 5, 100);
   t.same(arith(s, 'n', true, 1n).value, 10n);
   const grown = get(s, 'n');
-  t.same([grown?.value, grown?.flags, grown?.ttl], ['10', 5, 100], 'longer result: new item, flags and exptime kept');
+  t.same(
+    [grown?.value, grown?.flags, grown?.ttl],
+    ['10', 5, 100],
+    'longer result: new item, flags and exptime kept',
+  );
   set(s, 'n', '100');
   arith(s, 'n', false, 1n);
   t.equal(get(s, 'n')?.value, '99 ');
   t.same(arith(s, 'n', true, 1n).value, 100n, 'a padded value still counts');
   for (const bad of ['abc', '12abc', '-1', '', '18446744073709551616', ' ']) {
     set(s, 'bad', bad);
-    t.equal(arith(s, 'bad', true, 1n).status, Arith.NON_NUMERIC, `non-numeric: ${JSON.stringify(bad)}`);
+    t.equal(
+      arith(s, 'bad', true, 1n).status,
+      Arith.NON_NUMERIC,
+      `non-numeric: ${JSON.stringify(bad)}`,
+    );
   }
   set(s, 'sp', ' 7 ');
   t.same(arith(s, 'sp', true, 1n).value, 8n, 'leading and trailing spaces are allowed (strtoull)');
@@ -171,7 +182,11 @@ t.test('incr and decr follow memcached', async (t) => {
   arith(s, 'sp', true, 1n);
   t.ok(get(s, 'sp')!.cas > before, 'incr gives a new CAS');
   const created = arith(s, 'fresh', true, 1n, 42n);
-  t.same([created.status, created.value, get(s, 'fresh')?.value], [Arith.OK, 42n, '42'], 'initial value');
+  t.same(
+    [created.status, created.value, get(s, 'fresh')?.value],
+    [Arith.OK, 42n, '42'],
+    'initial value',
+  );
   t.ok(s.check().ok);
 });
 
@@ -225,7 +240,11 @@ t.test('flush_all: immediate, delayed, and the same-second rules', async (t) => 
   t.equal(s.get(k, 0, 1, null), Read.FLUSHED);
   t.equal(get(s, 'b'), undefined);
   set(s, 'c', '3');
-  t.equal(get(s, 'c')?.value, '3', 'with CAS on, items stored after the flush in the same second live');
+  t.equal(
+    get(s, 'c')?.value,
+    '3',
+    'with CAS on, items stored after the flush in the same second live',
+  );
   s.setTime(T0 + 1);
   t.equal(get(s, 'c')?.value, '3');
 
@@ -262,7 +281,11 @@ t.test('values over -I are refused and a failed set drops the old value', async 
   set(s, 'k', 'old');
   t.equal(write(s, Mode.APPEND, 'k', Buffer.alloc(64 * KiB)), Stored.TOO_LARGE);
   t.equal(get(s, 'k')?.value, 'old', 'a failed append keeps it');
-  t.equal(set(s, 'k', Buffer.alloc(64 * KiB - 40 - 1)), Stored.STORED, 'header + key + value = -I fits');
+  t.equal(
+    set(s, 'k', Buffer.alloc(64 * KiB - 40 - 1)),
+    Stored.STORED,
+    'header + key + value = -I fits',
+  );
 });
 
 t.test('chained items: values larger than the largest chunk', async (t) => {
@@ -271,18 +294,28 @@ t.test('chained items: values larger than the largest chunk', async (t) => {
     const v = Buffer.alloc(size);
     for (let i = 0; i < size; i++) v[i] = (i * 31 + size) & 0xff;
     t.equal(set(s, `big${size}`, v), Stored.STORED);
-    t.same(Buffer.from(get(s, `big${size}`)!.value, 'latin1').equals(v), true, `${size} bytes round trip`);
+    t.same(
+      Buffer.from(get(s, `big${size}`)!.value, 'latin1').equals(v),
+      true,
+      `${size} bytes round trip`,
+    );
   }
   set(s, 'grow', Buffer.alloc(600 * KiB, 1));
   write(s, Mode.APPEND, 'grow', Buffer.alloc(600 * KiB, 2));
   write(s, Mode.PREPEND, 'grow', 'head');
   const g = Buffer.from(get(s, 'grow')!.value, 'latin1');
   t.equal(g.length, 1200 * KiB + 4);
-  t.same([g.subarray(0, 4).toString(), g[4], g[4 + 600 * KiB - 1], g[4 + 600 * KiB], g[g.length - 1]], ['head', 1, 1, 2, 2]);
+  t.same(
+    [g.subarray(0, 4).toString(), g[4], g[4 + 600 * KiB - 1], g[4 + 600 * KiB], g[g.length - 1]],
+    ['head', 1, 1, 2, 2],
+  );
   t.equal(del(s, 'grow'), Deleted.DELETED);
   t.ok(s.check().ok, JSON.stringify(s.check().errors));
   const slabs = s.slabStats();
-  t.ok(slabs.some((c) => c.chunk_size === 512 * KiB && c.used_chunks > 0), 'data chunks in the largest class');
+  t.ok(
+    slabs.some((c) => c.chunk_size === 512 * KiB && c.used_chunks > 0),
+    'data chunks in the largest class',
+  );
 });
 
 t.test('a 128 MiB item', async (t) => {
@@ -291,10 +324,7 @@ t.test('a 128 MiB item', async (t) => {
   for (let i = 0; i < v.length; i += 4096) v[i] = (i >>> 12) & 0xff;
   t.equal(set(s, 'huge', v), Stored.STORED);
   const out = Buffer.alloc(128 * MiB);
-  t.equal(
-    s.get(Buffer.from('huge'), 0, 4, { onHit: (it) => it.copyValue(out, 0) }),
-    Read.HIT,
-  );
+  t.equal(s.get(Buffer.from('huge'), 0, 4, { onHit: (it) => it.copyValue(out, 0) }), Read.HIT);
   t.ok(out.equals(v));
   t.ok(s.check().ok);
 });
@@ -401,5 +431,9 @@ t.test('another handle on the same memory sees every write', async (t) => {
   t.equal(get(s, 'k')?.value, 'w');
   other.setTime(T0 + 100);
   t.equal(s.relativeTime, 102, 'one clock for all handles');
-  t.throws(() => Store.open({ ...s.shared, control: new SharedArrayBuffer(s.shared.control.byteLength) }, 2), /layout/);
+  t.throws(
+    () =>
+      Store.open({ ...s.shared, control: new SharedArrayBuffer(s.shared.control.byteLength) }, 2),
+    /layout/,
+  );
 });

@@ -2,7 +2,14 @@
  * Test conveniences over the store's byte-range API: string keys and values in, plain
  * objects out. Tests only; servers use the zero-copy API directly.
  */
-import { ArithOutput, type ItemView, Mode, Read, type Store, type WriteMode } from '../../src/index.ts';
+import {
+  ArithOutput,
+  type ItemView,
+  Mode,
+  Read,
+  type Store,
+  type WriteMode,
+} from '../../src/index.ts';
 
 export interface Hit {
   value: string;
@@ -29,7 +36,9 @@ export function get(store: Store, key: string): Hit | undefined {
 export function gat(store: Store, key: string, exptime: number): Hit | undefined {
   const k = Buffer.from(key);
   hits.last = null;
-  return store.getAndTouch(k, 0, k.length, exptime, reader) === Read.HIT ? (hits.last ?? undefined) : undefined;
+  return store.getAndTouch(k, 0, k.length, exptime, reader) === Read.HIT
+    ? (hits.last ?? undefined)
+    : undefined;
 }
 
 export function write(
@@ -46,7 +55,13 @@ export function write(
   return store.write(mode, k, 0, k.length, v, 0, v.length, flags, exptime, cas);
 }
 
-export function set(store: Store, key: string, value: string | Buffer, flags = 0, exptime = 0): number {
+export function set(
+  store: Store,
+  key: string,
+  value: string | Buffer,
+  flags = 0,
+  exptime = 0,
+): number {
   return write(store, Mode.SET, key, value, flags, exptime);
 }
 
