@@ -7,16 +7,20 @@
 import type { Engine } from './engine.ts';
 import { murmur3 } from './hash.ts';
 import { hashOfItem, removeItem } from './hashtable.ts';
-import { ALIVE, deadReason, keyOffset } from './items.ts';
+import { ALIVE, deadReason, getCas, keyOffset, requestedBytes } from './items.ts';
 import {
+  C_NOW,
   C_PAGES_USED,
   classBase,
+  H_EXPTIME,
   H_META,
+  H_TIME,
   K_CRAWLER_CHECKED,
   K_CRAWLER_RECLAIMED,
   K_LOCK,
   pageRef,
   S_DATA,
+  S_FETCHED,
   S_LINKED,
 } from './layout.ts';
 import { unlinkItem } from './lifecycle.ts';
@@ -74,4 +78,61 @@ export function crawlStep(e: Engine, page: number): CrawlResult {
   ctl[k + K_CRAWLER_CHECKED] += checked;
   unlock(ctl, k + K_LOCK);
   return { nextPage: page + 1 >= pagesUsed ? 0 : page + 1, reclaimed };
+}
+
+/** One item's metadata, as `lru_crawler metadump` prints it. */
+export interface ItemMeta {
+  key: Buffer;
+  classId: number;
+  /** Store-relative expiry second, 0 = never. */
+  exptime: number;
+  ttl: number;
+  idle: number;
+  cas: number;
+  fetched: boolean;
+  size: number;
+}
+
+/** Reads every live item's metadata, page by page, each under its stripe lock. */
+export function collectItems(e: Engine, classes: Set<number> | null): ItemMeta[] {
+  const out: ItemMeta[] = [];
+  const ctl = e.ctl;
+  const m32 = e.m32;
+  const pages = Atomics.load(ctl, C_PAGES_USED);
+  for (let page = 0; page < pages; page++) {
+    const cls = e.owners[page];
+    if (cls === 0 || (classes !== null && !classes.has(cls))) continue;
+    const size = e.settings.classSizes[cls];
+    const perPage = Math.floor(e.settings.pageSize / size);
+    const first = pageRef(page, e.settings.pageSize);
+    for (let i = 0; i < perPage; i++) {
+      const ref = first + (i * size) / 8;
+      const meta = m32[ref * 2 + H_META];
+      if ((meta & S_LINKED) === 0 || (meta & S_DATA) !== 0 || (meta & 0xff) === 0) continue;
+      const stripe = e.stripeIndex(murmur3(e.m8, keyOffset(e, ref), meta & 0xff));
+      lock(ctl, stripe, e.owner);
+      try {
+        const now = m32[ref * 2 + H_META];
+        if ((now & S_LINKED) === 0 || (now & S_DATA) !== 0) continue;
+        const hash = hashOfItem(e, ref);
+        if (e.stripeIndex(hash) !== stripe || deadReason(e, ref) !== ALIVE) continue;
+        const nkey = now & 0xff;
+        const w = ref * 2;
+        const exp = m32[w + H_EXPTIME];
+        out.push({
+          key: Buffer.from(e.m8.subarray(keyOffset(e, ref), keyOffset(e, ref) + nkey)),
+          classId: cls,
+          exptime: exp,
+          ttl: exp === 0 ? -1 : exp - ctl[C_NOW],
+          idle: ctl[C_NOW] - m32[w + H_TIME],
+          cas: getCas(e, ref),
+          fetched: (now & S_FETCHED) !== 0,
+          size: requestedBytes(e, ref),
+        });
+      } finally {
+        unlock(ctl, stripe);
+      }
+    }
+  }
+  return out;
 }

@@ -5,10 +5,13 @@
  */
 import {
   C_BUCKETS,
+  C_HOT_PCT,
   C_MAGIC,
   C_NOW,
+  C_PAGE_LIMIT,
   C_STARTED,
   C_VERSION,
+  C_WARM_PCT,
   classBase,
   controlBytes,
   itemsBytes,
@@ -101,6 +104,9 @@ export class Engine {
     ctl[C_STARTED] = (startTime - 2) | 0;
     ctl[C_NOW] = 2;
     ctl[C_BUCKETS] = 1 << settings.hashPower;
+    ctl[C_PAGE_LIMIT] = settings.maxPages;
+    ctl[C_HOT_PCT] = settings.hotPercent;
+    ctl[C_WARM_PCT] = settings.warmPercent;
     for (let id = 1; id <= settings.largestClass; id++) {
       const k = classBase(id);
       ctl[k + K_SIZE] = settings.classSizes[id];

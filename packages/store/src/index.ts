@@ -2,8 +2,10 @@
  * @slabcache/store: memcached's cache engine on SharedArrayBuffer memory that many worker
  * threads open at once. See README.md for the API and docs/ARCHITECTURE.md for the layout.
  */
+export type { ItemMeta } from './crawler.ts';
 export type { SharedStore } from './engine.ts';
 export { murmur3 } from './hash.ts';
+export { Reassign, type ReassignResult } from './rebalance.ts';
 export type { SelfCheckReport } from './selfcheck.ts';
 export {
   KiB,

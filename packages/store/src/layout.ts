@@ -64,6 +64,7 @@ export const S_ACTIVE = 1 << 19; // read since it last moved in the LRU
 export const S_FETCHED = 1 << 20; // read at least once
 export const S_SEG_SHIFT = 21; // two bits: which LRU segment
 export const S_SEG_MASK = 3 << 21;
+export const S_FREE = 1 << 23; // on a class's free list
 export const SEG_HOT = 0;
 export const SEG_WARM = 1;
 export const SEG_COLD = 2;
@@ -84,6 +85,9 @@ export const C_PAGES_LOCK = 13;
 export const C_PAGES_USED = 14;
 export const C_FLUSH_LOCK = 15;
 export const C_EXPAND_COUNT = 17; // completed doublings of the table
+export const C_PAGE_LIMIT = 18; // pages classes may take now (cache_memlimit moves it)
+export const C_HOT_PCT = 19; // HOT share of a class's items, percent (lru tune)
+export const C_WARM_PCT = 20; // WARM share
 export const C_HEADER_WORDS = 64;
 
 export const MAGIC = 0x534c4142; // "SLAB"

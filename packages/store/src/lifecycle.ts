@@ -22,6 +22,7 @@ import {
   S_CHAINED,
   S_DATA,
   S_FETCHED,
+  S_FREE,
   S_LINKED,
   SEG_HOT,
 } from './layout.ts';
@@ -126,7 +127,7 @@ export function unlinkItem(e: Engine, ref: number, reclaimed: boolean): void {
     if ((meta & S_FETCHED) === 0) ctl[k + K_EXPIRED_UNFETCHED]++;
   }
   addTwo(ctl, k + K_REQUESTED_LO, -requestedBytes(e, ref));
-  m32[w + H_META] = cls << 8;
+  m32[w + H_META] = (cls << 8) | S_FREE;
   m32[w + H_HNEXT] = ctl[k + K_FREE_HEAD];
   ctl[k + K_FREE_HEAD] = ref;
   ctl[k + K_FREE_COUNT]++;

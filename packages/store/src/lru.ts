@@ -11,7 +11,9 @@ import type { Engine } from './engine.ts';
 import { hashOfItem, removeItem } from './hashtable.ts';
 import { ALIVE, deadReason, firstDataChunk, requestedBytes } from './items.ts';
 import {
+  C_HOT_PCT,
   C_NOW,
+  C_WARM_PCT,
   classBase,
   H_EXPTIME,
   H_META,
@@ -105,8 +107,8 @@ export function balance(e: Engine, cls: number, budget: number): void {
   const ctl = e.ctl;
   const k = classBase(cls);
   const total = ctl[k + K_ITEMS];
-  const hotMax = Math.floor((total * e.settings.hotPercent) / 100);
-  const warmMax = Math.floor((total * e.settings.warmPercent) / 100);
+  const hotMax = Math.floor((total * ctl[C_HOT_PCT]) / 100);
+  const warmMax = Math.floor((total * ctl[C_WARM_PCT]) / 100);
   while (budget-- > 0) {
     if (ctl[k + K_LRU + SEG_HOT * 3 + 2] > hotMax && ctl[k + K_LRU + SEG_HOT * 3 + 2] > 1) {
       const t = ctl[k + K_LRU + SEG_HOT * 3 + 1];

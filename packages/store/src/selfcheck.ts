@@ -30,6 +30,7 @@ import {
   K_USED,
   S_CHAINED,
   S_DATA,
+  S_FREE,
   S_LINKED,
   S_SEG_MASK,
   S_SEG_SHIFT,
@@ -156,7 +157,7 @@ export function selfCheck(e: Engine): SelfCheckReport {
         break;
       }
       const meta = m32[ref * 2 + H_META];
-      if ((meta & ~0xffff) !== 0) fail(`free chunk ${ref} has state bits ${meta >>> 16}`);
+      if ((meta & ~0xffff) !== S_FREE) fail(`free chunk ${ref} has state bits ${meta >>> 16}`);
       if (((meta >>> 8) & 0xff) !== cls)
         fail(`free chunk ${ref} of class ${(meta >>> 8) & 0xff} is on class ${cls}'s list`);
       ref = m32[ref * 2 + H_HNEXT];

@@ -7,6 +7,7 @@
 import type { Engine } from './engine.ts';
 import { requestedBytes } from './items.ts';
 import {
+  C_PAGE_LIMIT,
   C_PAGES_LOCK,
   C_PAGES_USED,
   classBase,
@@ -26,6 +27,7 @@ import {
   K_USED,
   pageRef,
   REF_UNIT,
+  S_FREE,
 } from './layout.ts';
 import { lock, unlock } from './lock.ts';
 import { addTwo, pullTail } from './lru.ts';
@@ -109,7 +111,7 @@ function newPage(e: Engine, cls: number): boolean {
   const ctl = e.ctl;
   let page = -1;
   lock(ctl, C_PAGES_LOCK, e.owner);
-  if (ctl[C_PAGES_USED] < e.settings.maxPages) {
+  if (ctl[C_PAGES_USED] < Math.min(ctl[C_PAGE_LIMIT], e.settings.maxPages)) {
     page = ctl[C_PAGES_USED];
     e.owners[page] = cls; // owner first: the crawler reads pages below C_PAGES_USED unlocked
     Atomics.store(ctl, C_PAGES_USED, page + 1);
@@ -131,7 +133,7 @@ export function free(e: Engine, ref: number): void {
   const k = classBase(cls);
   lock(ctl, k + K_LOCK, e.owner);
   addTwo(ctl, k + K_REQUESTED_LO, -requestedBytes(e, ref));
-  e.m32[w + H_META] = cls << 8;
+  e.m32[w + H_META] = (cls << 8) | S_FREE;
   e.m32[w + H_HNEXT] = ctl[k + K_FREE_HEAD];
   ctl[k + K_FREE_HEAD] = ref;
   ctl[k + K_FREE_COUNT]++;

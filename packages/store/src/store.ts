@@ -4,7 +4,7 @@
  * stripe lock, find it, act, unlock. New items are allocated and filled before the lock is
  * taken, so the lock covers only the lookup and the swap.
  */
-import { crawlStep } from './crawler.ts';
+import { collectItems, crawlStep, type ItemMeta } from './crawler.ts';
 import { Engine, type SharedStore } from './engine.ts';
 import { murmur3 } from './hash.ts';
 import { find, maybeGrow, removeFound, replaceOrInsert } from './hashtable.ts';
@@ -21,11 +21,14 @@ import {
   writeValue,
 } from './items.ts';
 import {
+  C_HOT_PCT,
   C_NOW,
   C_OLDEST_CAS_HI,
   C_OLDEST_CAS_LO,
   C_OLDEST_LIVE,
+  C_PAGE_LIMIT,
   C_STARTED,
+  C_WARM_PCT,
   H_EXPTIME,
   H_FLAGS,
   H_META,
@@ -38,6 +41,7 @@ import {
 } from './layout.ts';
 import { allocItem, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
 import { lock, unlock } from './lock.ts';
+import { type ReassignResult, reassignPage } from './rebalance.ts';
 import { type SelfCheckReport, selfCheck } from './selfcheck.ts';
 import {
   MAX_KEY_LENGTH,
@@ -552,6 +556,38 @@ export class Store {
       freed += r.reclaimed;
     }
     return freed;
+  }
+
+  /** cache_memlimit: moves the page cap within the memory reserved at start. Pages already
+   * handed to classes stay with them; the cap stops new ones. */
+  setMemoryLimit(bytes: number): boolean {
+    const pages = Math.floor(bytes / this.settings.pageSize);
+    if (pages < 1 || pages > this.settings.maxPages) return false;
+    Atomics.store(this.e.ctl, C_PAGE_LIMIT, pages);
+    return true;
+  }
+
+  /** The LRU's HOT and WARM shares in percent (memcached's hot_lru_pct / warm_lru_pct). */
+  lruShares(): { hot: number; warm: number } {
+    return { hot: Atomics.load(this.e.ctl, C_HOT_PCT), warm: Atomics.load(this.e.ctl, C_WARM_PCT) };
+  }
+
+  /** lru tune: changes the shares for every thread at once. */
+  setLruShares(hot: number, warm: number): boolean {
+    if (hot <= 0 || warm <= 0 || hot + warm > 80) return false;
+    Atomics.store(this.e.ctl, C_HOT_PCT, hot);
+    Atomics.store(this.e.ctl, C_WARM_PCT, warm);
+    return true;
+  }
+
+  /** Metadata of every live item (of the given classes): lru_crawler metadump. */
+  dumpItems(classes: Set<number> | null = null): ItemMeta[] {
+    return collectItems(this.e, classes);
+  }
+
+  /** slabs reassign <src> <dst>: moves one page between slab classes (-1 = any source). */
+  reassignPage(src: number, dst: number): ReassignResult {
+    return reassignPage(this.e, src, dst);
   }
 
   stats(): StoreStats {

@@ -6,6 +6,7 @@ import {
   MiB,
   Mode,
   Read,
+  Reassign,
   resolveSettings,
   Store,
   Stored,
@@ -436,4 +437,25 @@ t.test('another handle on the same memory sees every write', async (t) => {
       Store.open({ ...s.shared, control: new SharedArrayBuffer(s.shared.control.byteLength) }, 2),
     /layout/,
   );
+});
+
+t.test('slabs reassign moves a page to another class', async (t) => {
+  const s = Store.create({ memoryLimit: 4 * MiB, pageSize: 64 * KiB, startTime: T0 });
+  for (let i = 0; i < 2000; i++) set(s, `small${i}`, 'x'.repeat(50));
+  const small = s.slabStats().find((c) => c.used_chunks > 0)!;
+  t.ok(small.total_pages >= 2);
+  t.equal(s.reassignPage(small.id, small.id), Reassign.SAME);
+  t.equal(s.reassignPage(small.id, 99), Reassign.BADCLASS);
+  t.equal(s.reassignPage(small.id + 5, small.id), Reassign.NOSPARE, 'a class with no pages');
+  const before = s.stats().curr_items;
+  t.equal(s.reassignPage(small.id, small.id + 5), Reassign.OK);
+  const after = s.slabStats();
+  t.equal(after.find((c) => c.id === small.id)!.total_pages, small.total_pages - 1);
+  const dst = after.find((c) => c.id === small.id + 5)!;
+  t.same([dst.total_pages, dst.used_chunks, dst.free_chunks], [1, 0, dst.total_chunks]);
+  t.ok(s.stats().curr_items < before, 'the moved page lost its items');
+  t.ok(s.check().ok, JSON.stringify(s.check().errors));
+  t.equal(set(s, 'big', 'y'.repeat(50 * 1.25 ** 5)), Stored.STORED);
+  t.equal(s.reassignPage(-1, small.id + 5), Reassign.OK, '-1 picks a source');
+  t.ok(s.check().ok, JSON.stringify(s.check().errors));
 });

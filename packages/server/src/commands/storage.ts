@@ -1,0 +1,146 @@
+/**
+ * set / add / replace / append / prepend / cas <key> <flags> <exptime> <bytes> [<cas>]
+ * [noreply], then a data block of <bytes> and \r\n. The header is checked first (memcached's
+ * process_update_command); the store is written once the whole block is in (completeStorage),
+ * straight from the read buffer when the block arrived with its header.
+ */
+import { parseI32, parseU32, parseU64Number, Replies, type Tokens } from '@slabcache/protocol';
+import { MAX_KEY_LENGTH, Mode, Stored, type WriteMode } from '@slabcache/store';
+import type { Connection } from '../connection.ts';
+import { C } from '../stats/counters.ts';
+import { noreplyMaybe } from '../text/noreply.ts';
+
+export const StoreCommand = {
+  SET: Mode.SET,
+  ADD: Mode.ADD,
+  REPLACE: Mode.REPLACE,
+  APPEND: Mode.APPEND,
+  PREPEND: Mode.PREPEND,
+  CAS: Mode.CAS,
+} as const;
+
+/** The parsed header of a storage command, kept while its data block arrives. */
+export interface StorageRequest {
+  mode: WriteMode;
+  key: Buffer;
+  keyLength: number;
+  flags: number;
+  exptime: number;
+  length: number;
+  cas: number;
+  noreply: boolean;
+}
+
+export function beginStorage(
+  c: Connection,
+  t: Tokens,
+  mode: WriteMode,
+  buf: Buffer,
+  next: number,
+  end: number,
+): number {
+  noreplyMaybe(c, t);
+  const klen = t.length(1);
+  if (klen > MAX_KEY_LENGTH) {
+    c.reply(Replies.CLIENT_ERROR_FORMAT);
+    return next;
+  }
+  const flags = parseU32(buf, t.start(2), t.end(2));
+  const exptime = parseI32(buf, t.start(3), t.end(3));
+  const length = parseI32(buf, t.start(4), t.end(4));
+  if (flags < 0 || Number.isNaN(exptime) || Number.isNaN(length)) {
+    c.reply(Replies.CLIENT_ERROR_FORMAT);
+    return next;
+  }
+  let cas = 0;
+  if (mode === StoreCommand.CAS) {
+    cas = parseU64Number(buf, t.start(5), t.end(5));
+    if (cas < 0) {
+      c.reply(Replies.CLIENT_ERROR_FORMAT);
+      return next;
+    }
+  }
+  // A bad length leaves the data block unread: memcached then parses it as a command too.
+  if (length < 0 || length > 0x7ffffffd) {
+    c.reply(Replies.CLIENT_ERROR_FORMAT);
+    return next;
+  }
+  const { store, stats } = c.ctx;
+  if (store.settings.headerBytes + klen + length > store.settings.itemSizeMax) {
+    stats[C.store_too_large]++;
+    c.reply(Replies.SERVER_ERROR_TOO_LARGE);
+    // memcached drops the old value when a set fails, so no stale data outlives it.
+    if (mode === StoreCommand.SET) store.delete(buf, t.start(1), klen);
+    return c.swallow(next, end, length + 2);
+  }
+  const req = c.storage;
+  req.mode = mode;
+  buf.copy(req.key, 0, t.start(1), t.end(1));
+  req.keyLength = klen;
+  req.flags = flags;
+  // A negative exptime means "already expired" (memcached: EXPTIME_TO_POSITIVE_TIME).
+  req.exptime = exptime;
+  req.length = length;
+  req.cas = cas;
+  req.noreply = c.noreply;
+  return c.expectData(buf, next, end);
+}
+
+/** The data block is complete at value[off, off + length + 2). */
+export function completeStorage(c: Connection, value: Buffer, off: number): void {
+  const req = c.storage;
+  const { store, stats } = c.ctx;
+  const len = req.length;
+  if (value[off + len] !== 13 || value[off + len + 1] !== 10) {
+    c.reply(Replies.CLIENT_ERROR_BAD_DATA_CHUNK);
+    return;
+  }
+  const r = store.write(
+    req.mode,
+    req.key,
+    0,
+    req.keyLength,
+    value,
+    off,
+    len,
+    req.flags,
+    req.exptime,
+    req.cas,
+  );
+  stats[C.cmd_set]++;
+  if (req.mode === StoreCommand.CAS) {
+    if (r === Stored.STORED) stats[C.cas_hits]++;
+    else if (r === Stored.EXISTS) stats[C.cas_badval]++;
+    else if (r === Stored.NOT_FOUND) stats[C.cas_misses]++;
+  }
+  switch (r) {
+    case Stored.STORED:
+      c.reply(Replies.STORED);
+      break;
+    case Stored.NOT_STORED:
+      c.reply(Replies.NOT_STORED);
+      break;
+    case Stored.EXISTS:
+      c.reply(Replies.EXISTS);
+      break;
+    case Stored.NOT_FOUND:
+      c.reply(Replies.NOT_FOUND);
+      break;
+    case Stored.TOO_LARGE:
+      // append/prepend past -I: memcached's item allocation fails and it answers NOT_STORED.
+      if (req.mode === StoreCommand.APPEND || req.mode === StoreCommand.PREPEND) {
+        c.reply(Replies.NOT_STORED);
+      } else {
+        stats[C.store_too_large]++;
+        c.reply(Replies.SERVER_ERROR_TOO_LARGE);
+      }
+      break;
+    default:
+      if (req.mode === StoreCommand.APPEND || req.mode === StoreCommand.PREPEND) {
+        c.reply(Replies.NOT_STORED);
+      } else {
+        stats[C.store_no_memory]++;
+        c.reply(Replies.SERVER_ERROR_OOM_STORE);
+      }
+  }
+}

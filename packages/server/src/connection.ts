@@ -1,0 +1,351 @@
+/**
+ * One client connection: bytes in from the socket, complete commands out to the protocol
+ * handler, replies collected in one Output and written once per read.
+ *
+ *   socket 'data' -> run(): split lines / data blocks -> text/dispatch.ts -> commands/* -> store
+ *                 -> replies appended to `out` -> one socket.write per read
+ *
+ * Backpressure: when the socket's buffer is full (write returns false) the connection stops
+ * reading until 'drain', and a batch whose replies pass OUT_HIGH_WATER is cut there, so a
+ * client that sends but never reads cannot make the server buffer without bound.
+ */
+import type { Socket } from 'node:net';
+import { Tokens } from '@slabcache/protocol';
+import type { ItemReader, ItemView } from '@slabcache/store';
+import { completeStorage, type StorageRequest } from './commands/storage.ts';
+import { type ServerContext, SH_VERBOSITY } from './context.ts';
+import { Output } from './output.ts';
+import { ConnState } from './stats/connections.ts';
+import { C } from './stats/counters.ts';
+import { dispatchLine } from './text/dispatch.ts';
+
+/** memcached: a line with no newline in its first 2048 bytes is junk unless it is a get. */
+const LINE_LIMIT = 2048;
+/** Our ceiling on one multi-get line (memcached grows its buffer without a limit). */
+const MULTIGET_LINE_LIMIT = 16 * 1024 * 1024;
+/** A batch whose replies pass this is written out before the rest of the batch is read. */
+const OUT_HIGH_WATER = 4 * 1024 * 1024;
+
+const LINE = 0;
+const DATA = 1;
+const SWALLOW = 2;
+
+const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n');
+
+let nextId = 1;
+
+export class Connection implements ItemReader {
+  readonly ctx: ServerContext;
+  readonly socket: Socket;
+  readonly id: number;
+  readonly out = new Output();
+  readonly tokens = new Tokens();
+  /** Set by a command that ends with "noreply": its reply, even an error, is dropped. */
+  noreply = false;
+  closeAfterWrite = false;
+  private slot: number;
+  private closed = false;
+  private waitingDrain = false;
+  private yielded = false;
+
+  /** Bytes of an incomplete line carried to the next read. */
+  private carry: Buffer | null = null;
+  private state = LINE;
+  /** A storage command waiting for its data block. */
+  readonly storage: StorageRequest;
+  private value: Buffer | null = null;
+  private valueFill = 0;
+  private swallowLeft = 0;
+
+  /** For get replies: what onHit writes (see commands/get.ts). */
+  hitKey: Uint8Array = Buffer.alloc(0);
+  hitKeyStart = 0;
+  hitKeyEnd = 0;
+  hitWithCas = false;
+
+  private constructor(ctx: ServerContext, socket: Socket, slot: number) {
+    this.ctx = ctx;
+    this.socket = socket;
+    this.slot = slot;
+    this.id = nextId++;
+    this.storage = {
+      mode: 0,
+      key: Buffer.alloc(250),
+      keyLength: 0,
+      flags: 0,
+      exptime: 0,
+      length: 0,
+      cas: 0,
+      noreply: false,
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.onClose());
+    const idle = ctx.config.idleTimeout;
+    if (idle > 0) {
+      socket.setTimeout(idle * 1000, () => this.close());
+    }
+  }
+
+  /** Accepts a socket, or refuses it with memcached's message when `-c` is reached. */
+  static accept(
+    ctx: ServerContext,
+    socket: Socket,
+    workerSlot: number,
+    unix: boolean,
+  ): Connection | null {
+    const id = nextId;
+    const slot = ctx.conns.claim(workerSlot, id);
+    if (slot < 0) {
+      ctx.stats[C.rejected_connections]++;
+      socket.on('error', () => {});
+      socket.end(TOO_MANY);
+      return null;
+    }
+    ctx.conns.describe(
+      slot,
+      socket.remoteAddress,
+      socket.remotePort ?? 0,
+      socket.localPort ?? 0,
+      unix,
+    );
+    ctx.conns.touch(slot, ctx.store.relativeTime);
+    ctx.stats[C.curr_connections]++;
+    ctx.stats[C.total_connections]++;
+    return new Connection(ctx, socket, slot);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.ctx.stats[C.bytes_read] += chunk.length;
+    if (this.carry !== null) {
+      const joined = Buffer.allocUnsafe(this.carry.length + chunk.length);
+      this.carry.copy(joined, 0);
+      chunk.copy(joined, this.carry.length);
+      this.carry = null;
+      chunk = joined;
+    }
+    this.run(chunk, 0, chunk.length);
+  }
+
+  /** Processes every complete command in buf[pos, end), then writes the replies. */
+  private run(buf: Buffer, pos: number, end: number): void {
+    const ctx = this.ctx;
+    const limit = ctx.config.reqsPerEvent;
+    let handled = 0;
+    ctx.conns.setState(this.slot, ConnState.PARSE);
+    while (pos < end && !this.closed) {
+      if (this.state === DATA) {
+        pos = this.fillValue(buf, pos, end);
+        continue;
+      }
+      if (this.state === SWALLOW) {
+        const take = Math.min(end - pos, this.swallowLeft);
+        pos += take;
+        this.swallowLeft -= take;
+        if (this.swallowLeft === 0) this.state = LINE;
+        continue;
+      }
+      const lf = buf.indexOf(10, pos);
+      if (lf < 0 || lf >= end) {
+        if (end - pos > LINE_LIMIT && !this.longLineAllowed(buf, pos, end)) {
+          this.close();
+          return;
+        }
+        break;
+      }
+      const lineEnd = lf > pos && buf[lf - 1] === 13 ? lf - 1 : lf;
+      if (ctx.shared[SH_VERBOSITY] > 1)
+        ctx.log(2, `<${this.id} ${buf.toString('latin1', pos, lineEnd)}`);
+      pos = dispatchLine(this, buf, pos, lineEnd, lf + 1, end);
+      this.noreply = false;
+      if (this.closeAfterWrite) break;
+      if (++handled >= limit || this.out.len >= OUT_HIGH_WATER) {
+        // memcached's -R: after this many requests let other connections run; and never
+        // let one batch's replies grow past the high-water mark unwritten.
+        if (pos < end) {
+          if (handled >= limit) ctx.stats[C.conn_yields]++;
+          this.saveRest(buf, pos, end);
+          this.flush();
+          this.pauseForMore();
+          return;
+        }
+      }
+    }
+    if (pos < end && !this.closed) this.saveRest(buf, pos, end);
+    this.flush();
+    if (!this.closed) {
+      ctx.conns.setState(
+        this.slot,
+        this.waitingDrain
+          ? ConnState.MWRITE
+          : this.state === DATA
+            ? ConnState.NREAD
+            : ConnState.WAITING,
+      );
+    }
+  }
+
+  /** Copies the rest of an incomplete line so the next read can finish it. */
+  private saveRest(buf: Buffer, pos: number, end: number): void {
+    this.carry = Buffer.allocUnsafe(end - pos);
+    buf.copy(this.carry, 0, pos, end);
+  }
+
+  /** Yields: stop reading, continue the saved bytes after the socket drains or, when it
+   * needs no draining, on the next turn of the event loop. */
+  private pauseForMore(): void {
+    this.socket.pause();
+    if (this.waitingDrain) return; // onDrain resumes
+    this.yielded = true;
+    setImmediate(() => {
+      this.yielded = false;
+      this.resume();
+    });
+  }
+
+  private resume(): void {
+    if (this.closed) return;
+    this.socket.resume();
+    if (this.carry !== null) {
+      const rest = this.carry;
+      this.carry = null;
+      this.run(rest, 0, rest.length);
+    }
+  }
+
+  private onDrain(): void {
+    if (!this.waitingDrain) return;
+    this.waitingDrain = false;
+    if (this.closeAfterWrite) {
+      this.socket.end();
+      return;
+    }
+    if (!this.yielded) this.resume();
+  }
+
+  /** memcached keeps reading a long line only if it is a multi-get. */
+  private longLineAllowed(buf: Buffer, pos: number, end: number): boolean {
+    if (end - pos > MULTIGET_LINE_LIMIT) return false;
+    let p = pos;
+    while (p < end && buf[p] === 0x20) p++;
+    if (p - pos > 100) return false;
+    const g = buf[p] === 0x67 && buf[p + 1] === 0x65 && buf[p + 2] === 0x74; // "get"
+    return g && (buf[p + 3] === 0x20 || (buf[p + 3] === 0x73 && buf[p + 4] === 0x20));
+  }
+
+  /** A storage command's header was read; its data block starts at dataStart. */
+  expectData(buf: Buffer, dataStart: number, end: number): number {
+    const need = this.storage.length + 2;
+    if (end - dataStart >= need) {
+      // The whole block is here: store straight from the read buffer, no copy.
+      completeStorage(this, buf, dataStart);
+      return dataStart + need;
+    }
+    this.value = Buffer.allocUnsafe(need);
+    this.valueFill = 0;
+    this.state = DATA;
+    return this.fillValue(buf, dataStart, end);
+  }
+
+  private fillValue(buf: Buffer, pos: number, end: number): number {
+    const value = this.value!;
+    const take = Math.min(end - pos, value.length - this.valueFill);
+    buf.copy(value, this.valueFill, pos, pos + take);
+    this.valueFill += take;
+    if (this.valueFill === value.length) {
+      this.state = LINE;
+      this.value = null;
+      this.noreply = this.storage.noreply;
+      completeStorage(this, value, 0);
+      this.noreply = false;
+    }
+    return pos + take;
+  }
+
+  /** Skips a data block the server will not store (too large): memcached's conn_swallow. */
+  swallow(dataStart: number, end: number, bytes: number): number {
+    const here = Math.min(end - dataStart, bytes);
+    if (here < bytes) {
+      this.swallowLeft = bytes - here;
+      this.state = SWALLOW;
+    }
+    return dataStart + here;
+  }
+
+  /** Appends a reply unless the command asked for noreply. */
+  reply(bytes: Uint8Array): void {
+    if (!this.noreply) this.out.bytes(bytes);
+  }
+
+  /** ItemReader: writes one get hit, `VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n`. */
+  onHit(item: ItemView): void {
+    const out = this.out;
+    const vlen = item.valueLength;
+    out.ensure(6 + (this.hitKeyEnd - this.hitKeyStart) + 48 + vlen + 2);
+    const buf = out.buf;
+    let p = out.len;
+    buf[p++] = 0x56; // V
+    buf[p++] = 0x41; // A
+    buf[p++] = 0x4c; // L
+    buf[p++] = 0x55; // U
+    buf[p++] = 0x45; // E
+    buf[p++] = 0x20;
+    const key = this.hitKey;
+    for (let i = this.hitKeyStart; i < this.hitKeyEnd; i++) buf[p++] = key[i];
+    out.len = p;
+    out.byte(0x20);
+    out.decimal(item.flags);
+    out.byte(0x20);
+    out.decimal(vlen);
+    if (this.hitWithCas) {
+      out.byte(0x20);
+      out.decimal(item.cas);
+    }
+    out.crlf();
+    item.copyValue(out.buf, out.len);
+    out.len += vlen;
+    out.crlf();
+  }
+
+  lastCommandNow(): void {
+    this.ctx.conns.touch(this.slot, this.ctx.store.relativeTime);
+  }
+
+  private flush(): void {
+    if (this.closed || this.out.len === 0) {
+      if (this.closeAfterWrite && !this.closed && !this.waitingDrain) this.socket.end();
+      return;
+    }
+    const socket = this.socket;
+    this.ctx.stats[C.bytes_written] += this.out.len;
+    const ok = this.out.flush(
+      (chunk) => socket.write(chunk),
+      () => socket.writableLength > 0,
+    );
+    if (!ok) {
+      this.waitingDrain = true;
+      socket.pause();
+      this.ctx.conns.setState(this.slot, ConnState.MWRITE);
+    }
+    if (this.closeAfterWrite && !this.waitingDrain) socket.end();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    if (this.slot >= 0) {
+      this.ctx.conns.release(this.slot);
+      this.slot = -1;
+      this.ctx.stats[C.curr_connections]--;
+    }
+    this.value = null;
+    this.carry = null;
+  }
+}

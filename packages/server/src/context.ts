@@ -1,0 +1,37 @@
+/**
+ * What every connection of a worker shares: the store, the counters, the settings that shape
+ * replies, and the ways to reach the main thread. Built once per worker thread.
+ */
+import type { Store } from '@slabcache/store';
+import type { ServerConfig } from './cli/options.ts';
+import type { ConnectionTable } from './stats/connections.ts';
+import type { Counters } from './stats/counters.ts';
+import type { ResetBaseline } from './stats/report.ts';
+
+export interface ServerContext {
+  store: Store;
+  counters: Counters;
+  /** This worker's own counter slot (counters.mine). */
+  stats: Float64Array;
+  config: ServerConfig;
+  /** Shared words the main thread and workers both read: verbosity, limits. */
+  shared: Int32Array;
+  conns: ConnectionTable;
+  baseline: ResetBaseline;
+  /** The version memcached clients see after "VERSION ". */
+  version: string;
+  /** Unix time (seconds) the server started. */
+  startedAt: number;
+  /** Asks the main thread to stop the server (shutdown command). */
+  requestShutdown(graceful: boolean): void;
+  /** Writes a log line to stderr when verbosity allows it. */
+  log(level: number, message: string): void;
+}
+
+/** Words of `shared`. */
+export const SH_VERBOSITY = 0;
+export const SH_LRU_CRAWLER = 1; // 1 while the crawler is enabled
+export const SH_CRAWLER_TOCRAWL = 2;
+export const SH_CRAWLER_SLEEP = 3;
+export const SH_SLAB_AUTOMOVE = 4;
+export const SH_WORDS = 16;

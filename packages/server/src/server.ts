@@ -1,0 +1,224 @@
+/**
+ * The main thread of slabcached: creates the shared store and counters, starts `-t` worker
+ * threads that listen on one port with SO_REUSEPORT, keeps the clock, and runs background
+ * maintenance (crawler, slab automover). It serves no client itself.
+ */
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { MiB, type SharedStore, Store } from '@slabcache/store';
+import { parseListenAddress, type ServerConfig } from './cli/options.ts';
+import { MEMCACHED_VERSION } from './cli/usage.ts';
+import {
+  SH_CRAWLER_SLEEP,
+  SH_CRAWLER_TOCRAWL,
+  SH_LRU_CRAWLER,
+  SH_SLAB_AUTOMOVE,
+  SH_VERBOSITY,
+  SH_WORDS,
+} from './context.ts';
+import { Maintenance } from './maintenance.ts';
+import { connectionTableBytes } from './stats/connections.ts';
+import { countersBytes } from './stats/counters.ts';
+import { ResetBaseline } from './stats/report.ts';
+
+export interface WorkerData {
+  slot: number;
+  threads: number;
+  store: SharedStore;
+  counters: SharedArrayBuffer;
+  conns: SharedArrayBuffer;
+  baseline: SharedArrayBuffer;
+  shared: SharedArrayBuffer;
+  config: ServerConfig;
+  version: string;
+  startedAt: number;
+  addresses: { host: string; port: number }[];
+  reusePort: boolean;
+  unixSocket: string | null;
+}
+
+export interface RunningServer {
+  /** The TCP port clients connect to (the chosen one when -p 0), 0 with a unix socket only. */
+  port: number;
+  hosts: string[];
+  /** The main thread's handle on the store (tests and the admin service read it). */
+  store: Store;
+  /** True when the platform has SO_REUSEPORT; false means one worker accepts everything. */
+  reusePort: boolean;
+  /** Stops listening, closes every connection, ends the workers. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Called when a client sends `shutdown` (with -A). */
+  onShutdown?: (graceful: boolean) => void;
+  log?: (line: string) => void;
+}
+
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js',
+  import.meta.url,
+);
+
+export async function startServer(
+  config: ServerConfig,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const store = Store.create({
+    memoryLimit: config.memoryLimit,
+    pageSize: MiB,
+    growthFactor: config.growthFactor,
+    minChunk: config.minChunk,
+    itemSizeMax: config.itemSizeMax,
+    slabChunkMax: config.slabChunkMax ?? undefined,
+    cas: config.cas,
+    evict: config.evict,
+    hashPower: config.hashPower,
+    hotPercent: config.hotLruPct,
+    warmPercent: config.warmLruPct,
+  });
+  const startedAt = Math.floor(Date.now() / 1000);
+  const threads = config.threads;
+  const counters = new SharedArrayBuffer(countersBytes(threads));
+  const conns = new SharedArrayBuffer(connectionTableBytes(config.maxConnections));
+  const baseline = new SharedArrayBuffer(ResetBaseline.bytes());
+  const sharedBuf = new SharedArrayBuffer(SH_WORDS * 4);
+  const shared = new Int32Array(sharedBuf);
+  shared[SH_VERBOSITY] = config.verbosity;
+  shared[SH_LRU_CRAWLER] = config.lruCrawler ? 1 : 0;
+  shared[SH_CRAWLER_TOCRAWL] = 0;
+  shared[SH_CRAWLER_SLEEP] = 100;
+  shared[SH_SLAB_AUTOMOVE] = config.slabReassign ? config.slabAutomove : 0;
+
+  const entries = config.unixSocket !== null ? [] : config.listen.map(parseListenAddress);
+  const hosts = entries.map((a) => a.host);
+  let port = entries[0]?.port ?? config.port;
+  let reusePort = true;
+  // The probe finds out whether SO_REUSEPORT works here and, for -p 0, which port the
+  // kernel gives; it holds the port until the workers have bound it too.
+  let probe: Server | null = null;
+  if (hosts.length > 0) {
+    probe = createServer((s) => s.destroy());
+    try {
+      await listenOn(probe, { host: hosts[0], port, reusePort: true, exclusive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw err;
+      // No SO_REUSEPORT on this platform (Node throws for it on macOS, for instance): the
+      // first worker listens alone and the others stand by.
+      reusePort = false;
+      log(
+        `slabcached: SO_REUSEPORT unavailable (${code ?? String(err)}); one worker accepts all connections`,
+      );
+      probe = createServer((s) => s.destroy());
+      await listenOn(probe, { host: hosts[0], port, exclusive: true });
+    }
+    port = (probe.address() as { port: number }).port;
+    if (!reusePort) await closeServer(probe);
+  }
+  if (config.unixSocket !== null && existsSync(config.unixSocket)) unlinkSync(config.unixSocket);
+
+  const workers: Worker[] = [];
+  const ready: Promise<void>[] = [];
+  for (let slot = 0; slot < threads; slot++) {
+    const listenHere = reusePort || slot === 0;
+    const data: WorkerData = {
+      slot,
+      threads,
+      store: store.shared,
+      counters,
+      conns,
+      baseline,
+      shared: sharedBuf,
+      config,
+      version: MEMCACHED_VERSION,
+      startedAt,
+      addresses: listenHere
+        ? entries.map((a, i) => ({ host: a.host, port: i === 0 ? port : (a.port ?? port) }))
+        : [],
+      reusePort,
+      unixSocket: slot === 0 ? config.unixSocket : null,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: data });
+    workers.push(worker);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        const onMessage = (msg: {
+          type: string;
+          code?: string;
+          message?: string;
+          graceful?: boolean;
+        }) => {
+          if (msg.type === 'listening') resolve();
+          else if (msg.type === 'error')
+            reject(Object.assign(new Error(msg.message), { code: msg.code }));
+          else if (msg.type === 'shutdown') options.onShutdown?.(msg.graceful === true);
+        };
+        worker.on('message', onMessage);
+        worker.once('error', reject);
+        worker.once('exit', (code) =>
+          reject(new Error(`worker ${slot} exited with code ${code} while starting`)),
+        );
+      }),
+    );
+  }
+  try {
+    await Promise.all(ready);
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    if (probe?.listening) await closeServer(probe);
+    throw err;
+  }
+  if (probe?.listening) await closeServer(probe);
+  for (const [slot, worker] of workers.entries()) {
+    worker.removeAllListeners('exit');
+    worker.removeAllListeners('error');
+    worker.on('error', (err) => log(`slabcached: worker ${slot} failed: ${err.stack ?? err}`));
+  }
+  // memcached's -a is the socket's permission bits (default 0700).
+  if (config.unixSocket !== null) chmodSync(config.unixSocket, config.unixMask & 0o777);
+
+  const maintenance = new Maintenance(store, shared, log);
+  maintenance.start();
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      maintenance.stop();
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              const done = () => resolve();
+              w.once('exit', done);
+              w.on('message', (m: { type: string }) => {
+                if (m.type === 'closed') w.terminate().then(done, done);
+              });
+              w.postMessage({ type: 'close' });
+            }),
+        ),
+      );
+      if (config.unixSocket !== null && existsSync(config.unixSocket))
+        unlinkSync(config.unixSocket);
+    })();
+    return closing;
+  };
+
+  return { port: hosts.length > 0 ? port : 0, hosts, store, reusePort, close };
+}
+
+function listenOn(server: Server, options: object): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,89 @@
+/**
+ * Server counters in shared memory: one slot of Float64 counters per worker thread, written
+ * only by its own thread (no atomics on the hot path) and summed by whoever answers `stats`.
+ * `stats reset` stores the current sums as a baseline instead of writing other threads' slots.
+ * Names are memcached's.
+ */
+
+export const COUNTER_NAMES = [
+  'cmd_get',
+  'cmd_set',
+  'cmd_flush',
+  'cmd_touch',
+  'cmd_meta',
+  'get_hits',
+  'get_misses',
+  'get_expired',
+  'get_flushed',
+  'delete_misses',
+  'delete_hits',
+  'incr_misses',
+  'incr_hits',
+  'decr_misses',
+  'decr_hits',
+  'cas_misses',
+  'cas_hits',
+  'cas_badval',
+  'touch_hits',
+  'touch_misses',
+  'store_too_large',
+  'store_no_memory',
+  'auth_cmds',
+  'auth_errors',
+  'bytes_read',
+  'bytes_written',
+  'curr_connections',
+  'total_connections',
+  'rejected_connections',
+  'conn_yields',
+] as const;
+
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+/** Counter index by name, e.g. C.cmd_get. */
+export const C = Object.fromEntries(COUNTER_NAMES.map((n, i) => [n, i])) as Record<
+  CounterName,
+  number
+>;
+
+export const COUNTERS = COUNTER_NAMES.length;
+/** Gauges are not reset by `stats reset` (memcached keeps curr_connections). */
+const GAUGES = new Set<number>([C.curr_connections]);
+
+/** Slot layout: slot 0 is the baseline from the last `stats reset`, slots 1..N the threads. */
+export function countersBytes(threads: number): number {
+  return (threads + 1) * COUNTERS * 8;
+}
+
+export class Counters {
+  readonly all: Float64Array;
+  readonly threads: number;
+  /** This thread's own slot (a view into `all`). */
+  readonly mine: Float64Array;
+
+  constructor(buffer: SharedArrayBuffer, threads: number, slot: number) {
+    this.all = new Float64Array(buffer);
+    this.threads = threads;
+    this.mine = new Float64Array(buffer, (slot + 1) * COUNTERS * 8, COUNTERS);
+  }
+
+  /** Sums every thread's slot, less the reset baseline. */
+  sum(): Float64Array {
+    const out = new Float64Array(COUNTERS);
+    for (let t = 1; t <= this.threads; t++) {
+      const base = t * COUNTERS;
+      for (let i = 0; i < COUNTERS; i++) out[i] += this.all[base + i];
+    }
+    for (let i = 0; i < COUNTERS; i++) if (!GAUGES.has(i)) out[i] -= this.all[i];
+    return out;
+  }
+
+  /** `stats reset`: the current sums become the zero point. */
+  reset(): void {
+    const raw = new Float64Array(COUNTERS);
+    for (let t = 1; t <= this.threads; t++) {
+      for (let i = 0; i < COUNTERS; i++) raw[i] += this.all[t * COUNTERS + i];
+    }
+    for (let i = 0; i < COUNTERS; i++) this.all[i] = raw[i];
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A worker thread: opens the shared store, listens on the server's port(s) with SO_REUSEPORT
+ * (the kernel spreads connections across workers), and runs connections. Everything it needs
+ * arrives in workerData; it talks back to the main thread only to report listening, to ask
+ * for shutdown, and to confirm it closed.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Store } from '@slabcache/store';
+import { Connection } from './connection.ts';
+import { type ServerContext, SH_VERBOSITY } from './context.ts';
+import type { WorkerData } from './server.ts';
+import { ConnectionTable } from './stats/connections.ts';
+import { Counters } from './stats/counters.ts';
+import { ResetBaseline } from './stats/report.ts';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+
+const store = Store.open(data.store, data.slot + 1);
+const counters = new Counters(data.counters, data.threads, data.slot);
+const shared = new Int32Array(data.shared);
+
+const ctx: ServerContext = {
+  store,
+  counters,
+  stats: counters.mine,
+  config: data.config,
+  shared,
+  conns: new ConnectionTable(data.conns),
+  baseline: new ResetBaseline(data.baseline),
+  version: data.version,
+  startedAt: data.startedAt,
+  requestShutdown(graceful) {
+    port.postMessage({ type: 'shutdown', graceful });
+  },
+  log(level, message) {
+    if (Atomics.load(shared, SH_VERBOSITY) >= level) process.stderr.write(`${message}\n`);
+  },
+};
+
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+
+function serve(unix: boolean): Server {
+  const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    const conn = Connection.accept(ctx, socket, data.slot, unix);
+    if (conn === null) return;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  servers.push(server);
+  return server;
+}
+
+function listen(server: Server, options: object): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function start(): Promise<void> {
+  const cfg = data.config;
+  if (data.unixSocket !== null) {
+    await listen(serve(true), { path: data.unixSocket, backlog: cfg.backlog });
+  }
+  for (const { host, port } of data.addresses) {
+    await listen(serve(false), { host, port, backlog: cfg.backlog, reusePort: data.reusePort });
+  }
+}
+
+port.on('message', (msg: { type: string }) => {
+  if (msg.type !== 'close') return;
+  for (const s of servers) s.close();
+  for (const s of sockets) s.destroy();
+  port.postMessage({ type: 'closed' });
+});
+
+start().then(
+  () => port.postMessage({ type: 'listening' }),
+  (err: NodeJS.ErrnoException) =>
+    port.postMessage({ type: 'error', code: err.code, message: err.message }),
+);

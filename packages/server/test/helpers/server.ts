@@ -1,0 +1,16 @@
+/**
+ * Tests start real servers: slabcached in this process (main thread + worker threads) on an
+ * ephemeral loopback port, with memcached flags, and stop them afterwards.
+ */
+import { parse } from '../../src/cli/options.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+
+export interface TestServer extends RunningServer {
+  host: string;
+}
+
+export async function startTestServer(flags: string[] = []): Promise<TestServer> {
+  const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', ...flags], { cpus: 2 });
+  const server = await startServer(config, { log: () => {} });
+  return Object.assign(server, { host: '127.0.0.1' });
+}
