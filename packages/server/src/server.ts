@@ -96,10 +96,15 @@ export async function startServer(
   const hosts = entries.map((a) => a.host);
   let port = entries[0]?.port ?? config.port;
   let reusePort = true;
-  // The probe finds out whether SO_REUSEPORT works here and, for -p 0, which port the
-  // kernel gives; it holds the port until the workers have bound it too.
+  // Probes: first an exclusive bind, so a port another process holds (even with
+  // SO_REUSEPORT) is refused as memcached would refuse it, and so -p 0 learns its port; then a
+  // SO_REUSEPORT bind that holds the port until the workers have bound it too.
   let probe: Server | null = null;
   if (hosts.length > 0) {
+    const exclusive = createServer((s) => s.destroy());
+    await listenOn(exclusive, { host: hosts[0], port, exclusive: true });
+    port = (exclusive.address() as { port: number }).port;
+    await closeServer(exclusive);
     probe = createServer((s) => s.destroy());
     try {
       await listenOn(probe, { host: hosts[0], port, reusePort: true, exclusive: true });
@@ -109,14 +114,11 @@ export async function startServer(
       // No SO_REUSEPORT on this platform (Node throws for it on macOS, for instance): the
       // first worker listens alone and the others stand by.
       reusePort = false;
+      probe = null;
       log(
         `slabcached: SO_REUSEPORT unavailable (${code ?? String(err)}); one worker accepts all connections`,
       );
-      probe = createServer((s) => s.destroy());
-      await listenOn(probe, { host: hosts[0], port, exclusive: true });
     }
-    port = (probe.address() as { port: number }).port;
-    if (!reusePort) await closeServer(probe);
   }
   if (config.unixSocket !== null && existsSync(config.unixSocket)) unlinkSync(config.unixSocket);
 

@@ -158,3 +158,12 @@ t.test('-s serves a unix socket with -a permissions', async (t) => {
   t.equal(await d.exited, 0);
   t.notOk(existsSync(path), 'socket file removed on exit');
 });
+
+t.test('a port in use is refused, even by another slabcached', async (t) => {
+  const d = await daemon([]);
+  const r = await run(['-p', String(d.port), '-t', '1']);
+  t.equal(r.code, 71, 'EX_OSERR, as memcached');
+  t.match(r.stderr, /failed to listen on TCP port \d+: Address already in use/);
+  d.proc.kill('SIGTERM');
+  await d.exited;
+});
