@@ -3,7 +3,7 @@
  * automover threads): bounded steps on timers, never blocking a worker.
  */
 import type { Store } from '@slabcache/store';
-import { SH_CRAWLER_TOCRAWL, SH_LRU_CRAWLER, SH_SLAB_AUTOMOVE } from './context.ts';
+import { SH_LRU_CRAWLER, SH_SLAB_AUTOMOVE, SH_VERBOSITY } from './context.ts';
 
 const CLOCK_MS = 100;
 const CRAWL_MS = 1000;
@@ -42,13 +42,13 @@ export class Maintenance {
   }
 
   /** Reclaims expired and flushed items: a tenth of item memory each second, so a full
-   * pass takes ten seconds whatever -m is (or `lru_crawler tocrawl` pages when set). */
+   * pass takes ten seconds whatever -m is. (memcached's lru_crawler_tocrawl counts items per
+   * LRU; this crawler walks pages, so it reports that setting but paces by pages.) */
   crawl(): void {
     if (Atomics.load(this.shared, SH_LRU_CRAWLER) === 0) return;
     const pages = this.store.stats().total_pages;
     if (pages === 0) return;
-    const tocrawl = Atomics.load(this.shared, SH_CRAWLER_TOCRAWL);
-    this.store.crawl(tocrawl > 0 ? Math.min(tocrawl, pages) : Math.max(1, Math.ceil(pages / 10)));
+    this.store.crawl(Math.max(1, Math.ceil(pages / 10)));
   }
 
   /**

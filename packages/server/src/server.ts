@@ -88,8 +88,8 @@ export async function startServer(
   const shared = new Int32Array(sharedBuf);
   shared[SH_VERBOSITY] = config.verbosity;
   shared[SH_LRU_CRAWLER] = config.lruCrawler ? 1 : 0;
-  shared[SH_CRAWLER_TOCRAWL] = 0;
-  shared[SH_CRAWLER_SLEEP] = 100;
+  shared[SH_CRAWLER_TOCRAWL] = config.lruCrawlerToCrawl;
+  shared[SH_CRAWLER_SLEEP] = config.lruCrawlerSleep;
   shared[SH_SLAB_AUTOMOVE] = config.slabReassign ? config.slabAutomove : 0;
 
   const entries = config.unixSocket !== null ? [] : config.listen.map(parseListenAddress);

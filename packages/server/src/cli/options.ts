@@ -27,7 +27,8 @@ import {
 } from '@slabcache/store';
 import { formatSize, parseSize } from './size.ts';
 
-/** A bad command line. The message is one line naming the flag (as typed) and the problem. */
+/** A bad command line. The message is one line naming the flag (as typed) and the problem;
+ * it carries no "see -h" hint (main.ts adds one). */
 export class CliError extends Error {
   readonly code = 'SLAB_ERR_CLI';
 }
@@ -170,12 +171,14 @@ export interface ServerConfig {
   tempLru: boolean;
   /** -o temporary_ttl=<s> (default 61). */
   temporaryTtl: number;
-  /** -o slab_reassign / no_slab_reassign (default true, memcached 1.6). Pages never move
-   * between classes here; turning it on is warned. */
+  /** -o slab_reassign / no_slab_reassign: allow moving slab pages between classes ("slabs
+   * reassign", the automover); default true, memcached 1.6. */
   slabReassign: boolean;
-  /** -o slab_automove=0|1|2 / no_slab_automove (default 1). Values above 0 are warned. */
+  /** -o slab_automove=0|1|2 (no value: 1) / no_slab_automove: the background automover,
+   * default 1. */
   slabAutomove: number;
-  /** -o slab_automove_ratio (default 0.8). No effect here (warned). */
+  /** -o slab_automove_ratio (default 0.8). No effect here (warned): the automover's rule is
+   * fixed. */
   slabAutomoveRatio: number;
   /** -o slab_automove_window (default 30). No effect here (warned). */
   slabAutomoveWindow: number;
@@ -873,7 +876,8 @@ export const FLAGS: readonly FlagSpec[] = [
 // -o
 
 const NO_EXTSTORE = 'slabcached has no extstore (flash storage tier); items live in -m memory only';
-const NO_PAGE_MOVER = 'slabcached does not move slab pages between classes';
+const AUTOMOVE_FIXED =
+  "slabcached's automover compares eviction counts over a fixed 10-second window; memcached's ratio and window tuning do not apply";
 const MURMUR3_ONLY =
   'slabcached always hashes with murmur3 (the hash only places keys inside this server; clients are unaffected)';
 const LRU_STAYS = "slabcached's segmented LRU (HOT/WARM/COLD) is built into the store and stays on";
@@ -999,13 +1003,7 @@ export const EXTENDED: readonly ExtendedSpec[] = [
     value: 'required',
     reason: 'custom slab class sizes are not supported; classes follow -n and -f',
   },
-  {
-    name: 'slab_reassign',
-    kind: 'warned',
-    value: 'none',
-    reason: NO_PAGE_MOVER,
-    apply: setField('slabReassign', true),
-  },
+  { name: 'slab_reassign', kind: 'applied', value: 'none', apply: setField('slabReassign', true) },
   {
     name: 'no_slab_reassign',
     kind: 'applied',
@@ -1014,14 +1012,11 @@ export const EXTENDED: readonly ExtendedSpec[] = [
   },
   {
     name: 'slab_automove',
-    kind: 'partial',
+    kind: 'applied',
     value: 'optional',
-    reason: NO_PAGE_MOVER,
     apply(st, v, label) {
-      const n =
+      st.cfg.slabAutomove =
         v === undefined ? 1 : intIn(label, v, 0, 2, 'slab_automove must be between 0 and 2');
-      st.cfg.slabAutomove = n;
-      if (n > 0) ignored(st, label, NO_PAGE_MOVER);
     },
   },
   { name: 'no_slab_automove', kind: 'applied', value: 'none', apply: setField('slabAutomove', 0) },
@@ -1029,7 +1024,7 @@ export const EXTENDED: readonly ExtendedSpec[] = [
     name: 'slab_automove_ratio',
     kind: 'warned',
     value: 'required',
-    reason: NO_PAGE_MOVER,
+    reason: AUTOMOVE_FIXED,
     apply(st, v, label) {
       const r = float(label, v!);
       if (r <= 0 || r > 1) fail(label, 'slab_automove_ratio must be > 0 and < 1');
@@ -1040,7 +1035,7 @@ export const EXTENDED: readonly ExtendedSpec[] = [
     name: 'slab_automove_window',
     kind: 'warned',
     value: 'required',
-    reason: NO_PAGE_MOVER,
+    reason: AUTOMOVE_FIXED,
     apply(st, v, label) {
       st.cfg.slabAutomoveWindow = intIn(
         label,
@@ -1375,8 +1370,7 @@ function extended(st: ParseState, token: string): void {
   const value = eq < 0 ? undefined : token.slice(eq + 1);
   const label = `-o ${show(token)}`;
   const spec = EXTENDED_BY_NAME.get(name);
-  if (spec === undefined)
-    throw new CliError(`unknown -o option: ${show(name)} (see slabcached -h)`);
+  if (spec === undefined) throw new CliError(`unknown -o option: ${show(name)}`);
   if (spec.kind === 'refused') fail(label, spec.reason!);
   if (spec.value === 'none' && value !== undefined) {
     fail(
@@ -1413,7 +1407,7 @@ function findLong(name: string): { spec: FlagSpec; name: string } {
       `option '--${name}' is ambiguous; possibilities: ${hits.map((h) => `'--${h}'`).join(' ')}`,
     );
   }
-  throw new CliError(`unrecognized option '--${name}' (see slabcached -h)`);
+  throw new CliError(`unrecognized option '--${name}'`);
 }
 
 /**
@@ -1457,7 +1451,7 @@ export function parse(argv: readonly string[], env: ParseEnv): ServerConfig {
         const letter = arg[j]!;
         const spec = SHORT.get(letter);
         if (spec === undefined) {
-          throw new CliError(`invalid option -- ${show(letter)} (see slabcached -h)`);
+          throw new CliError(`invalid option -- ${show(letter)}`);
         }
         if (spec.arg !== 'required') {
           spec.apply(st, undefined, `-${letter}`);
@@ -1480,9 +1474,7 @@ export function parse(argv: readonly string[], env: ParseEnv): ServerConfig {
 }
 
 function unexpected(arg: string): never {
-  throw new CliError(
-    `unexpected argument ${show(arg)}: slabcached takes only options (see slabcached -h)`,
-  );
+  throw new CliError(`unexpected argument ${show(arg)}: slabcached takes only options`);
 }
 
 /** memcached's checks after getopt, in its order, then the store's own rules. */

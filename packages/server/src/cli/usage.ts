@@ -11,9 +11,9 @@ import { formatSize } from './size.ts';
 export const SLABCACHED_VERSION = '0.1.0';
 /** The memcached release whose command line and protocol slabcached follows; what `-V` and the
  * "version" command report first, so memcached-aware tools parse it. */
-export const MEMCACHED_VERSION = '1.6.42';
+export const MEMCACHED_VERSION = '1.6.45';
 
-/** `-V`: one line, "memcached 1.6.42 (slabcached 0.1.0)"; tools that read memcached -V
+/** `-V`: one line, "memcached 1.6.45 (slabcached 0.1.0)"; tools that read memcached -V
  * ("memcached 1.6.x") find the version they expect. */
 export function versionText(): string {
   return `memcached ${MEMCACHED_VERSION} (slabcached ${SLABCACHED_VERSION})`;
@@ -164,10 +164,11 @@ memcached's options, short and long, with memcached's meaning. Differences are m
                           bytes, as memcached before 1.6.12
    - no_chunked_items:    slab_chunk_max of a whole page (1m); larger items are still
                           chained in slabcached
-   - no_slab_reassign:    disable moving slab pages between classes (nothing to disable
-                          in slabcached)
-   - slab_automove:       0 off, 1 (default) or 2 move pages between classes
-                          slabcached: values above 0 are accepted with a warning
+   - slab_reassign:       allow moving slab pages between classes ("slabs reassign")
+                          (default: ${d.slabReassign ? 'enabled' : 'disabled'})
+   - no_slab_reassign:    disable moving slab pages between classes
+   - slab_automove:       0 off, 1 (default: ${d.slabAutomove}) or 2: move pages to classes that evict
+                          slabcached: 1 and 2 act the same (at most a page per 10 seconds)
    - no_slab_automove:    same as slab_automove=0
    - modern:              enables options which will be default in future.
                           currently: nothing

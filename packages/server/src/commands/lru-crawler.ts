@@ -15,6 +15,7 @@ const ENABLE = ascii('enable');
 const DISABLE = ascii('disable');
 const DISABLED = ascii('CLIENT_ERROR lru crawler disabled\r\n');
 const BADCLASS = ascii('BADCLASS invalid class id\r\n');
+const METADUMP_DISABLED = ascii('ERROR metadump not allowed\r\n');
 const SLEEP_LIMIT = ascii('CLIENT_ERROR sleep must be one second or less\r\n');
 
 /** Parses "all" or a comma-separated list of class ids; null when malformed. */
@@ -41,6 +42,10 @@ export function lruCrawler(c: Connection, t: Tokens): void {
     const classes = classList(c, t.text(2));
     if (classes === null) {
       c.reply(BADCLASS);
+      return;
+    }
+    if (t.is(1, METADUMP) && !c.ctx.config.dumpEnabled) {
+      c.reply(METADUMP_DISABLED);
       return;
     }
     if (t.is(1, CRAWL)) {
