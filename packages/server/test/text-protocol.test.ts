@@ -309,3 +309,15 @@ t.test('a long multi-get line is served', async (t) => {
   const keys = Array.from({ length: 2000 }, (_, i) => `nokey${i}`).join(' ');
   t.equal(await c.call(`get ${keys} lk1\r\n`, 'END\r\n'), 'VALUE lk1 0 1\r\nx\r\nEND\r\n');
 });
+
+t.test('stats cachedump', async (t) => {
+  const c = await client(t);
+  t.equal(await c.call('stats cachedump\r\n'), 'CLIENT_ERROR bad command line\r\n');
+  t.equal(await c.call('stats cachedump x y\r\n'), 'CLIENT_ERROR bad command line format\r\n');
+  t.equal(await c.call('stats cachedump 300 0\r\n'), 'CLIENT_ERROR Illegal slab id\r\n');
+  t.equal(await c.call('stats cachedump 0 0\r\n', 'END\r\n'), 'END\r\n');
+  // Fill class 1 well past its HOT share so items reach COLD.
+  for (let i = 0; i < 50; i++) c.write(`set cd${i} 0 0 1 noreply\r\nx\r\n`);
+  const dump = await c.call('stats cachedump 1 3\r\n', 'END\r\n');
+  t.match(dump, /^(ITEM cd\d+ \[1 b; 0 s\]\r\n){3}END\r\n$/);
+});

@@ -11,17 +11,22 @@ import { ALIVE, deadReason, getCas, keyOffset, requestedBytes } from './items.ts
 import {
   C_NOW,
   C_PAGES_USED,
+  C_STARTED,
   classBase,
   H_EXPTIME,
   H_META,
+  H_NBYTES,
+  H_NEXT,
   H_TIME,
   K_CRAWLER_CHECKED,
   K_CRAWLER_RECLAIMED,
   K_LOCK,
+  K_LRU,
   pageRef,
   S_DATA,
   S_FETCHED,
   S_LINKED,
+  SEG_COLD,
 } from './layout.ts';
 import { unlinkItem } from './lifecycle.ts';
 import { lock, unlock } from './lock.ts';
@@ -133,6 +138,38 @@ export function collectItems(e: Engine, classes: Set<number> | null): ItemMeta[]
         unlock(ctl, stripe);
       }
     }
+  }
+  return out;
+}
+
+/** Items from the head of a class's COLD list (memcached's item_cachedump). Runs under the
+ * class lock, which keeps the listed items allocated while their keys are read. */
+export function cachedumpClass(
+  e: Engine,
+  cls: number,
+  limit: number,
+): { key: Buffer; bytes: number; exptime: number }[] {
+  const out: { key: Buffer; bytes: number; exptime: number }[] = [];
+  if (cls < 1 || cls > e.largest) return out;
+  const ctl = e.ctl;
+  const k = classBase(cls);
+  const started = ctl[C_STARTED] >>> 0;
+  lock(ctl, k + K_LOCK, e.owner);
+  try {
+    let ref = ctl[k + K_LRU + SEG_COLD * 3];
+    while (ref !== 0 && (limit === 0 || out.length < limit)) {
+      const w = ref * 2;
+      const nkey = e.m32[w + H_META] & 0xff;
+      const exp = e.m32[w + H_EXPTIME];
+      out.push({
+        key: Buffer.from(e.m8.subarray(keyOffset(e, ref), keyOffset(e, ref) + nkey)),
+        bytes: e.m32[w + H_NBYTES],
+        exptime: exp === 0 ? 0 : exp + started,
+      });
+      ref = e.m32[w + H_NEXT];
+    }
+  } finally {
+    unlock(ctl, k + K_LOCK);
   }
   return out;
 }

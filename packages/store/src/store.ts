@@ -4,7 +4,7 @@
  * stripe lock, find it, act, unlock. New items are allocated and filled before the lock is
  * taken, so the lock covers only the lookup and the swap.
  */
-import { collectItems, crawlStep, type ItemMeta } from './crawler.ts';
+import { cachedumpClass, collectItems, crawlStep, type ItemMeta } from './crawler.ts';
 import { Engine, type SharedStore } from './engine.ts';
 import { murmur3 } from './hash.ts';
 import { find, maybeGrow, removeFound, replaceOrInsert } from './hashtable.ts';
@@ -583,6 +583,12 @@ export class Store {
   /** Metadata of every live item (of the given classes): lru_crawler metadump. */
   dumpItems(classes: Set<number> | null = null): ItemMeta[] {
     return collectItems(this.e, classes);
+  }
+
+  /** stats cachedump: keys, value lengths and expiry (unix time, 0 = never) of items at the
+   * head of a class's COLD list, as memcached's item_cachedump walks them. */
+  cachedump(classId: number, limit: number): { key: Buffer; bytes: number; exptime: number }[] {
+    return cachedumpClass(this.e, classId, limit);
   }
 
   /** slabs reassign <src> <dst>: moves one page between slab classes (-1 = any source). */

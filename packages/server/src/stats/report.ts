@@ -178,7 +178,7 @@ export function settingsStats(ctx: ServerContext): StatLine[] {
     ['lru_crawler_tocrawl', Atomics.load(ctx.shared, SH_CRAWLER_TOCRAWL)],
     ['tail_repair_time', 0],
     ['flush_enabled', onoff(cfg.flushEnabled)],
-    ['dump_enabled', 'yes'],
+    ['dump_enabled', onoff(cfg.dumpEnabled)],
     ['hash_algorithm', 'murmur3'],
     ['lru_maintainer_thread', 'no'],
     ['lru_segmented', 'yes'],
