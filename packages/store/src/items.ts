@@ -108,8 +108,7 @@ export function peekCas(e: Engine): number {
 export function deadReason(e: Engine, ref: number): number {
   const w = ref * 2;
   const now = e.ctl[C_NOW];
-  const exp = e.m32[w + H_EXPTIME];
-  if (exp !== 0 && exp <= now) return DEAD_EXPIRED;
+  // memcached's do_item_get asks item_is_flushed before it looks at exptime.
   const oldest = e.ctl[C_OLDEST_LIVE];
   if (oldest !== 0 && oldest <= now) {
     if (e.m32[w + H_TIME] <= oldest) return DEAD_FLUSHED;
@@ -123,6 +122,8 @@ export function deadReason(e: Engine, ref: number): number {
       }
     }
   }
+  const exp = e.m32[w + H_EXPTIME];
+  if (exp !== 0 && exp <= now) return DEAD_EXPIRED;
   return ALIVE;
 }
 

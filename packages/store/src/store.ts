@@ -288,13 +288,21 @@ export class Store {
   ): StoreResult {
     checkKey(klen);
     const e = this.e;
+    // With CAS off every item's CAS reads 0, as in memcached -C: a CAS given with a store is
+    // ignored, and `cas` itself can never match an existing item.
+    if (!e.useCas && mode !== Mode.CAS) casUnique = 0;
     if (mode === Mode.APPEND || mode === Mode.PREPEND) {
+      if (e.hdr + klen + vlen > this.settings.itemSizeMax) return Stored.TOO_LARGE;
       return this.concat(mode, key, koff, klen, value, voff, vlen, casUnique);
     }
+    // memcached unlinks the old item when a set fails (too large, no memory), so no stale
+    // value survives it; decided on the command as sent.
+    const dropOnFailure = mode === Mode.SET;
+    // memcached's binary protocol turns set/add/replace with a CAS into a cas.
+    if (casUnique !== 0) mode = Mode.CAS;
     const ref = e.hdr + klen + vlen > this.settings.itemSizeMax ? 0 : allocItem(e, klen, vlen);
     if (ref === 0) {
-      // memcached unlinks the old item when a set fails, so no stale value survives it.
-      if (mode === Mode.SET) this.delete(key, koff, klen);
+      if (dropOnFailure) this.delete(key, koff, klen);
       return e.hdr + klen + vlen > this.settings.itemSizeMax ? Stored.TOO_LARGE : Stored.NO_MEMORY;
     }
     const w = ref * 2;
@@ -321,15 +329,14 @@ export class Store {
       }
       if (mode === Mode.ADD) {
         if (old !== 0) {
-          bump(e, old); // memcached: a failed add still counts as a use of the item
+          touchTime(e, old); // memcached: a failed add still counts as a use of the item
           result = Stored.NOT_STORED;
         }
       } else if (mode === Mode.REPLACE && old === 0) {
         result = Stored.NOT_STORED;
-      }
-      if (result === Stored.STORED && (mode === Mode.CAS || casUnique !== 0)) {
+      } else if (mode === Mode.CAS) {
         if (old === 0) result = Stored.NOT_FOUND;
-        else if (getCas(e, old) !== casUnique) result = Stored.EXISTS;
+        else if (!e.useCas || getCas(e, old) !== casUnique) result = Stored.EXISTS;
       }
       if (result === Stored.STORED) {
         setCas(e, ref, nextCas(e));
@@ -373,11 +380,13 @@ export class Store {
       if (casUnique !== 0 && getCas(e, old) !== casUnique) return Stored.EXISTS;
       const ow = old * 2;
       const oldLen = m32[ow + H_NBYTES];
-      if (e.hdr + klen + oldLen + vlen > this.settings.itemSizeMax) return Stored.TOO_LARGE;
+      // memcached answers NOT_STORED when the combined item cannot be allocated, too large
+      // or out of memory alike.
+      if (e.hdr + klen + oldLen + vlen > this.settings.itemSizeMax) return Stored.NOT_STORED;
       // Allocating under the stripe lock is safe: eviction only try-locks stripes, and it
       // skips ours, so `old` cannot be evicted under us.
       const ref = allocItem(e, klen, oldLen + vlen);
-      if (ref === 0) return Stored.NO_MEMORY;
+      if (ref === 0) return Stored.NOT_STORED;
       const w = ref * 2;
       m32[w + H_TIME] = e.ctl[C_NOW];
       m32[w + H_EXPTIME] = m32[ow + H_EXPTIME];
@@ -467,8 +476,11 @@ export class Store {
         created = true;
         return Arith.OK;
       }
-      if (casUnique !== 0 && getCas(e, old) !== casUnique) return Arith.EXISTS;
       const ow = old * 2;
+      // memcached's do_add_delta: empty and chained values fail before the CAS check.
+      if (m32[ow + H_NBYTES] === 0 || (m32[ow + H_META] & S_CHAINED) !== 0)
+        return Arith.NON_NUMERIC;
+      if (casUnique !== 0 && getCas(e, old) !== casUnique) return Arith.EXISTS;
       const current = parseCounter(e, old);
       if (current < 0n) return Arith.NON_NUMERIC;
       let next: bigint;
@@ -481,7 +493,7 @@ export class Store {
         const at = old * REF_UNIT + e.hdr + (m32[ow + H_META] & 0xff);
         for (let i = 0; i < oldLen; i++) e.m8[at + i] = i < digits.length ? digits[i] : 0x20;
         setCas(e, old, nextCas(e));
-        bump(e, old);
+        touchTime(e, old);
         out.cas = getCas(e, old);
         return Arith.OK;
       }
@@ -622,6 +634,12 @@ function checkKey(klen: number): void {
 }
 
 /** memcached's hit bookkeeping: the first read sets FETCHED, a later one ACTIVE. */
+/** memcached's do_item_update: a use that is not a read only refreshes the access time. */
+function touchTime(e: Engine, ref: number): void {
+  const now = e.ctl[C_NOW];
+  if (e.m32[ref * 2 + H_TIME] !== now) e.m32[ref * 2 + H_TIME] = now;
+}
+
 function bump(e: Engine, ref: number): void {
   const w = ref * 2;
   const m32 = e.m32;

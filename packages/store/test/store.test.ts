@@ -131,7 +131,16 @@ t.test('cas: EXISTS, NOT_FOUND, STORED, and CAS values only grow', async (t) => 
   const off = fresh({ cas: false });
   set(off, 'k', 'v');
   t.equal(get(off, 'k')?.cas, 0, 'CAS off reports 0');
-  t.equal(write(off, Mode.CAS, 'k', 'w', 0, 0, 0), Stored.STORED, 'with CAS off, cas 0 matches');
+  t.equal(
+    write(off, Mode.CAS, 'k', 'w', 0, 0, 0),
+    Stored.EXISTS,
+    'with CAS off, cas never matches (memcached -C)',
+  );
+  t.equal(
+    write(off, Mode.SET, 'k', 'w', 0, 0, 12345),
+    Stored.STORED,
+    'and a CAS given with set is ignored',
+  );
 });
 
 t.test('delete', async (t) => {

@@ -127,20 +127,11 @@ export function completeStorage(c: Connection, value: Buffer, off: number): void
       c.reply(Replies.NOT_FOUND);
       break;
     case Stored.TOO_LARGE:
-      // append/prepend past -I: memcached's item allocation fails and it answers NOT_STORED.
-      if (req.mode === StoreCommand.APPEND || req.mode === StoreCommand.PREPEND) {
-        c.reply(Replies.NOT_STORED);
-      } else {
-        stats[C.store_too_large]++;
-        c.reply(Replies.SERVER_ERROR_TOO_LARGE);
-      }
+      stats[C.store_too_large]++;
+      c.reply(Replies.SERVER_ERROR_TOO_LARGE);
       break;
     default:
-      if (req.mode === StoreCommand.APPEND || req.mode === StoreCommand.PREPEND) {
-        c.reply(Replies.NOT_STORED);
-      } else {
-        stats[C.store_no_memory]++;
-        c.reply(Replies.SERVER_ERROR_OOM_STORE);
-      }
+      stats[C.store_no_memory]++;
+      c.reply(Replies.SERVER_ERROR_OOM_STORE);
   }
 }
