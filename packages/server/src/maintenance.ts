@@ -3,7 +3,7 @@
  * automover threads): bounded steps on timers, never blocking a worker.
  */
 import type { Store } from '@slabcache/store';
-import { SH_LRU_CRAWLER, SH_SLAB_AUTOMOVE, SH_VERBOSITY } from './context.ts';
+import { SH_LRU_CRAWLER, SH_SLAB_AUTOMOVE } from './context.ts';
 
 const CLOCK_MS = 100;
 const CRAWL_MS = 1000;

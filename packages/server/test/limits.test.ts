@@ -65,7 +65,7 @@ t.test('stats groups and stats reset', async (t) => {
   t.teardown(() => server.close());
   const c = await RawClient.connect(server.port);
   t.teardown(() => c.close());
-  await c.call('set s1 0 0 100\r\n' + 'x'.repeat(100) + '\r\n');
+  await c.call(`set s1 0 0 100\r\n${'x'.repeat(100)}\r\n`);
   await c.call('get s1\r\n', 'END\r\n');
   await c.call('get nope\r\n', 'END\r\n');
   const general = await c.call('stats\r\n', 'END\r\n');
