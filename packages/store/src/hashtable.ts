@@ -86,17 +86,18 @@ export function removeItem(e: Engine, ref: number, hash: number): boolean {
   return true;
 }
 
-/** Splits buckets while the table holds more than 1.5 items a bucket. Called with no lock
+/** Splits buckets while the table holds more than one item a bucket (each further item in a
+ * chain is another random memory access on every lookup). Called with no lock
  * held; one thread grows at a time and the others carry on. */
 export function maybeGrow(e: Engine, maxSplits: number): void {
   const ctl = e.ctl;
-  if (ctl[C_CURR_ITEMS] * 2 <= ctl[C_BUCKETS] * 3) return;
+  if (ctl[C_CURR_ITEMS] <= ctl[C_BUCKETS]) return;
   if (ctl[C_BUCKETS] >= e.settings.maxBuckets) return;
   if (!tryLock(ctl, C_SPLIT_LOCK, e.owner)) return;
   try {
     for (let i = 0; i < maxSplits; i++) {
       const b = ctl[C_BUCKETS];
-      if (b >= e.settings.maxBuckets || ctl[C_CURR_ITEMS] * 2 <= b * 3) break;
+      if (b >= e.settings.maxBuckets || ctl[C_CURR_ITEMS] <= b) break;
       splitOne(e, b);
     }
   } finally {

@@ -145,7 +145,7 @@ export function writeValue(
   const m8 = e.m8;
   const w = ref * 2;
   if ((e.m32[w + H_META] & S_CHAINED) === 0) {
-    copyBytes(src, soff, m8, valueOffset(e, ref) + at, len);
+    copyIn(e, src, soff, valueOffset(e, ref) + at, len);
     return;
   }
   let cur = ref;
@@ -155,7 +155,7 @@ export function writeValue(
   while (len > 0) {
     if (at < cap) {
       const n = Math.min(cap - at, len);
-      copyBytes(src, soff, m8, base + at, n);
+      copyIn(e, src, soff, base + at, n);
       soff += n;
       len -= n;
       at = 0;
@@ -176,17 +176,17 @@ export function readValue(e: Engine, ref: number, dst: Uint8Array, doff: number)
   const w = ref * 2;
   let left = e.m32[w + H_NBYTES];
   if ((e.m32[w + H_META] & S_CHAINED) === 0) {
-    copyBytes(m8, valueOffset(e, ref), dst, doff, left);
+    copyOut(e, valueOffset(e, ref), dst, doff, left);
     return;
   }
   let n = Math.min(left, headPieceBytes(e, e.m32[w + H_META] & 0xff));
-  copyBytes(m8, valueOffset(e, ref), dst, doff, n);
+  copyOut(e, valueOffset(e, ref), dst, doff, n);
   doff += n;
   left -= n;
   let cur = firstDataChunk(e, ref);
   while (left > 0) {
     n = e.m32[cur * 2 + H_NBYTES];
-    copyBytes(m8, cur * REF_UNIT + e.hdr, dst, doff, n);
+    copyOut(e, cur * REF_UNIT + e.hdr, dst, doff, n);
     doff += n;
     left -= n;
     cur = e.m32[cur * 2 + H_HNEXT];
@@ -223,19 +223,68 @@ export function requestedBytes(e: Engine, ref: number): number {
   return e.hdr + (meta & 0xff) + e.m32[ref * 2 + H_NBYTES];
 }
 
-/** Small copies run faster as a loop than through subarray() + set(), which allocate. */
-export function copyBytes(
-  src: Uint8Array,
-  soff: number,
-  dst: Uint8Array,
-  doff: number,
-  len: number,
-): void {
-  if (len <= 64) {
-    for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-  } else if (src === dst) {
-    dst.copyWithin(doff, soff, soff + len);
-  } else {
-    dst.set(src.subarray(soff, soff + len), doff);
+/** Below this, copies run as word loops: dst.set(src.subarray()) allocates a view per call
+ * and is slow from a misaligned offset of shared memory, which values always start at. */
+const WORD_COPY_MAX = 1024;
+
+/** Copies len bytes of item memory at byte `at` into dst at doff. */
+export function copyOut(e: Engine, at: number, dst: Uint8Array, doff: number, len: number): void {
+  if (len > WORD_COPY_MAX) {
+    dst.set(e.m8.subarray(at, at + len), doff);
+    return;
+  }
+  const m8 = e.m8;
+  let n = len;
+  while (n > 0 && (at & 3) !== 0) {
+    dst[doff++] = m8[at++];
+    n--;
+  }
+  // Aligned 32-bit loads, four byte stores each (typed arrays are little-endian here, as on
+  // every platform Node runs on).
+  const m32 = e.m32;
+  let w = at >> 2;
+  while (n >= 4) {
+    const v = m32[w++];
+    dst[doff] = v;
+    dst[doff + 1] = v >>> 8;
+    dst[doff + 2] = v >>> 16;
+    dst[doff + 3] = v >>> 24;
+    doff += 4;
+    n -= 4;
+  }
+  at = w << 2;
+  while (n > 0) {
+    dst[doff++] = m8[at++];
+    n--;
+  }
+}
+
+/** Copies len bytes of src at soff into item memory at byte `at`. */
+export function copyIn(e: Engine, src: Uint8Array, soff: number, at: number, len: number): void {
+  const m8 = e.m8;
+  if (src === m8) {
+    m8.copyWithin(at, soff, soff + len);
+    return;
+  }
+  if (len > WORD_COPY_MAX) {
+    m8.set(src.subarray(soff, soff + len), at);
+    return;
+  }
+  let n = len;
+  while (n > 0 && (at & 3) !== 0) {
+    m8[at++] = src[soff++];
+    n--;
+  }
+  const m32 = e.m32;
+  let w = at >> 2;
+  while (n >= 4) {
+    m32[w++] = src[soff] | (src[soff + 1] << 8) | (src[soff + 2] << 16) | (src[soff + 3] << 24);
+    soff += 4;
+    n -= 4;
+  }
+  at = w << 2;
+  while (n > 0) {
+    m8[at++] = src[soff++];
+    n--;
   }
 }

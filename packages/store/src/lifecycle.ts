@@ -135,3 +135,13 @@ export function unlinkItem(e: Engine, ref: number, reclaimed: boolean): void {
   unlock(ctl, k + K_LOCK);
   if (chain !== 0) freeChain(e, chain);
 }
+
+/** Books an in-place overwrite: one more item stored in the class, its bytes changed. */
+export function countOverwrite(e: Engine, cls: number, deltaBytes: number): void {
+  const ctl = e.ctl;
+  const k = classBase(cls);
+  lock(ctl, k + K_LOCK, e.owner);
+  addTwo(ctl, k + K_TOTAL_ITEMS_LO, 1);
+  if (deltaBytes !== 0) addTwo(ctl, k + K_REQUESTED_LO, deltaBytes);
+  unlock(ctl, k + K_LOCK);
+}

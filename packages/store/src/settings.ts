@@ -148,10 +148,10 @@ export function resolveSettings(opts: StoreOptions = {}): StoreSettings {
   );
   const classSizes = computeClassSizes(headerBytes, minChunk, growthFactor, slabChunkMax);
   const maxPages = Math.floor(memoryLimit / pageSize);
-  // Enough buckets to keep 1.5 items a bucket even if memory fills with the smallest items.
+  // Enough buckets for one item a bucket even if memory fills with the smallest items.
   const maxItems = Math.ceil((maxPages * pageSize) / classSizes[1]);
   let maxBuckets = 1 << hashPower;
-  while (maxBuckets * 1.5 < maxItems && maxBuckets < 1 << 30) maxBuckets *= 2;
+  while (maxBuckets < maxItems && maxBuckets < 1 << 30) maxBuckets *= 2;
 
   return {
     memoryLimit,

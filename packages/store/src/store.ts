@@ -39,7 +39,7 @@ import {
   S_CHAINED,
   S_FETCHED,
 } from './layout.ts';
-import { allocItem, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
+import { allocItem, countOverwrite, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
 import { lock, unlock } from './lock.ts';
 import { type ReassignResult, reassignPage } from './rebalance.ts';
 import { type SelfCheckReport, selfCheck } from './selfcheck.ts';
@@ -50,6 +50,7 @@ import {
   type StoreOptions,
   type StoreSettings,
 } from './settings.ts';
+import { classFor } from './slabs.ts';
 import {
   type ItemClassStats,
   itemStats,
@@ -300,6 +301,10 @@ export class Store {
     const dropOnFailure = mode === Mode.SET;
     // memcached's binary protocol turns set/add/replace with a CAS into a cas.
     if (casUnique !== 0) mode = Mode.CAS;
+    if (mode !== Mode.ADD && e.hdr + klen + vlen <= e.chunkMax) {
+      const r = this.overwrite(mode, key, koff, klen, value, voff, vlen, flags, exptime, casUnique);
+      if (r >= 0) return r as StoreResult;
+    }
     const ref = e.hdr + klen + vlen > this.settings.itemSizeMax ? 0 : allocItem(e, klen, vlen);
     if (ref === 0) {
       if (dropOnFailure) this.delete(key, koff, klen);
@@ -350,6 +355,55 @@ export class Store {
     if (result !== Stored.STORED) discardItem(e, ref);
     else maybeGrow(e, 4);
     return result;
+  }
+
+  /**
+   * Replaces a live item's value where it lies when the new one needs a chunk of the same
+   * class: no allocation, no relinking, one class lock (for its byte count) instead of three.
+   * The item keeps its LRU place but is marked ACTIVE, so it gets WARM's second chance before
+   * anything could evict it. Readers hold the stripe lock this runs under, so none sees a
+   * half-written value. Returns -1 when the general path must run.
+   */
+  private overwrite(
+    mode: WriteMode,
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    value: Uint8Array,
+    voff: number,
+    vlen: number,
+    flags: number,
+    exptime: number,
+    casUnique: number,
+  ): number {
+    const e = this.e;
+    const m32 = e.m32;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    lock(e.ctl, stripe, e.owner);
+    try {
+      const old = find(e, hash, key, koff, klen);
+      if (old === 0) return -1;
+      const w = old * 2;
+      const meta = m32[w + H_META];
+      if ((meta & S_CHAINED) !== 0 || deadReason(e, old) !== ALIVE) return -1;
+      const cls = (meta >>> 8) & 0xff;
+      if (classFor(e, e.hdr + klen + vlen) !== cls) return -1;
+      if (mode === Mode.CAS && (!e.useCas || getCas(e, old) !== casUnique)) return Stored.EXISTS;
+      const oldLen = m32[w + H_NBYTES];
+      m32[w + H_TIME] = e.ctl[C_NOW];
+      m32[w + H_EXPTIME] = this.expiryToRelative(exptime);
+      m32[w + H_FLAGS] = flags | 0;
+      m32[w + H_NBYTES] = vlen;
+      writeValue(e, old, 0, value, voff, vlen);
+      setCas(e, old, nextCas(e));
+      Atomics.and(m32, w + H_META, ~S_FETCHED);
+      Atomics.or(m32, w + H_META, S_ACTIVE);
+      countOverwrite(e, cls, vlen - oldLen);
+      return Stored.STORED;
+    } finally {
+      unlock(e.ctl, stripe);
+    }
   }
 
   private concat(
@@ -644,9 +698,8 @@ function bump(e: Engine, ref: number): void {
   const w = ref * 2;
   const m32 = e.m32;
   const meta = m32[w + H_META];
-  if ((meta & S_ACTIVE) === 0) {
-    Atomics.or(m32, w + H_META, (meta & S_FETCHED) === 0 ? S_FETCHED : S_ACTIVE);
-  }
+  if ((meta & S_FETCHED) === 0) Atomics.or(m32, w + H_META, S_FETCHED);
+  else if ((meta & S_ACTIVE) === 0) Atomics.or(m32, w + H_META, S_ACTIVE);
   const now = e.ctl[C_NOW];
   if (m32[w + H_TIME] !== now) m32[w + H_TIME] = now;
 }
