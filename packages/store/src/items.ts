@@ -142,7 +142,6 @@ export function writeValue(
   len: number,
 ): void {
   if (len === 0) return;
-  const m8 = e.m8;
   const w = ref * 2;
   if ((e.m32[w + H_META] & S_CHAINED) === 0) {
     copyIn(e, src, soff, valueOffset(e, ref) + at, len);
@@ -172,7 +171,6 @@ export function writeValue(
 
 /** Copies the whole value of item `ref` into `dst` at `doff`. */
 export function readValue(e: Engine, ref: number, dst: Uint8Array, doff: number): void {
-  const m8 = e.m8;
   const w = ref * 2;
   let left = e.m32[w + H_NBYTES];
   if ((e.m32[w + H_META] & S_CHAINED) === 0) {
