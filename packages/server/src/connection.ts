@@ -26,6 +26,9 @@ const MULTIGET_LINE_LIMIT = 16 * 1024 * 1024;
 /** A batch whose replies pass this is written out before the rest of the batch is read. */
 const OUT_HIGH_WATER = 4 * 1024 * 1024;
 
+const INPUT_INITIAL = 16 * 1024;
+const SCRATCH_MAX = 64 * 1024;
+
 const LINE = 0;
 const DATA = 1;
 const SWALLOW = 2;
@@ -48,8 +51,12 @@ export class Connection implements ItemReader {
   private waitingDrain = false;
   private yielded = false;
 
-  /** Bytes of an incomplete line carried to the next read. */
-  private carry: Buffer | null = null;
+  /** Bytes of an incomplete line carried to the next read: carryLen bytes at the start of
+   * `input`, a buffer kept per connection so that split commands cost no allocation. */
+  private input: Buffer | null = null;
+  private carryLen = 0;
+  /** Reused for data blocks that span reads, up to SCRATCH_MAX (larger ones get their own). */
+  private scratch: Buffer | null = null;
   private state = LINE;
   /** A storage command waiting for its data block. */
   readonly storage: StorageRequest;
@@ -119,12 +126,13 @@ export class Connection implements ItemReader {
 
   private onData(chunk: Buffer): void {
     this.ctx.stats[C.bytes_read] += chunk.length;
-    if (this.carry !== null) {
-      const joined = Buffer.allocUnsafe(this.carry.length + chunk.length);
-      this.carry.copy(joined, 0);
-      chunk.copy(joined, this.carry.length);
-      this.carry = null;
-      chunk = joined;
+    if (this.carryLen > 0) {
+      const total = this.carryLen + chunk.length;
+      const input = this.inputFor(total);
+      chunk.copy(input, this.carryLen);
+      this.carryLen = 0;
+      this.run(input, 0, total);
+      return;
     }
     this.run(chunk, 0, chunk.length);
   }
@@ -189,8 +197,21 @@ export class Connection implements ItemReader {
 
   /** Copies the rest of an incomplete line so the next read can finish it. */
   private saveRest(buf: Buffer, pos: number, end: number): void {
-    this.carry = Buffer.allocUnsafe(end - pos);
-    buf.copy(this.carry, 0, pos, end);
+    const n = end - pos;
+    if (buf === this.input) buf.copyWithin(0, pos, end);
+    else buf.copy(this.inputFor(n), 0, pos, end);
+    this.carryLen = n;
+  }
+
+  /** The connection's input buffer, grown (keeping its carried bytes) to hold n bytes. */
+  private inputFor(n: number): Buffer {
+    let input = this.input;
+    if (input === null || input.length < n) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(INPUT_INITIAL, n, (input?.length ?? 0) * 2));
+      if (input !== null && this.carryLen > 0) input.copy(bigger, 0, 0, this.carryLen);
+      this.input = input = bigger;
+    }
+    return input;
   }
 
   /** Yields: stop reading, continue the saved bytes after the socket drains or, when it
@@ -208,10 +229,10 @@ export class Connection implements ItemReader {
   private resume(): void {
     if (this.closed) return;
     this.socket.resume();
-    if (this.carry !== null) {
-      const rest = this.carry;
-      this.carry = null;
-      this.run(rest, 0, rest.length);
+    if (this.carryLen > 0) {
+      const n = this.carryLen;
+      this.carryLen = 0;
+      this.run(this.input!, 0, n);
     }
   }
 
@@ -243,7 +264,12 @@ export class Connection implements ItemReader {
       completeStorage(this, buf, dataStart);
       return dataStart + need;
     }
-    this.value = Buffer.allocUnsafe(need);
+    if (need <= SCRATCH_MAX) {
+      this.scratch ??= Buffer.allocUnsafeSlow(SCRATCH_MAX);
+      this.value = this.scratch.subarray(0, need);
+    } else {
+      this.value = Buffer.allocUnsafe(need);
+    }
     this.valueFill = 0;
     this.state = DATA;
     return this.fillValue(buf, dataStart, end);
@@ -346,6 +372,8 @@ export class Connection implements ItemReader {
       this.ctx.stats[C.curr_connections]--;
     }
     this.value = null;
-    this.carry = null;
+    this.input = null;
+    this.scratch = null;
+    this.carryLen = 0;
   }
 }
