@@ -468,3 +468,30 @@ t.test('slabs reassign moves a page to another class', async (t) => {
   t.equal(s.reassignPage(-1, small.id + 5), Reassign.OK, '-1 picks a source');
   t.ok(s.check().ok, JSON.stringify(s.check().errors));
 });
+
+t.test('a same-class overwrite is written in place and booked like a new item', async (t) => {
+  const s = fresh();
+  set(s, 'k', 'a'.repeat(100));
+  const before = s.slabStats()[0];
+  const cas1 = get(s, 'k')!.cas;
+  set(s, 'k', 'b'.repeat(90), 7, 50);
+  const hit = get(s, 'k')!;
+  t.same([hit.value, hit.flags, hit.ttl], ['b'.repeat(90), 7, 50]);
+  t.ok(hit.cas > cas1, 'a new CAS');
+  const after = s.slabStats()[0];
+  t.equal(after.used_chunks, before.used_chunks, 'no new chunk');
+  t.equal(after.mem_requested, before.mem_requested - 10, 'bytes follow the new length');
+  t.equal(s.stats().total_items, 2, 'counted as a store');
+  t.equal(s.stats().curr_items, 1);
+  // Every length around word boundaries, after keys of every alignment.
+  for (let klen = 1; klen <= 8; klen++) {
+    for (let vlen = 0; vlen <= 40; vlen++) {
+      const key = 'x'.repeat(klen);
+      const value = Buffer.from(Array.from({ length: vlen }, (_, i) => (i * 37 + klen) & 0xff));
+      set(s, key, value);
+      if (!Buffer.from(get(s, key)!.value, 'latin1').equals(value))
+        t.fail(`key ${klen} value ${vlen}`);
+    }
+  }
+  t.ok(s.check().ok, JSON.stringify(s.check().errors));
+});
