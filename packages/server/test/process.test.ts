@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -166,4 +166,28 @@ t.test('a port in use is refused, even by another slabcached', async (t) => {
   t.match(r.stderr, /failed to listen on TCP port \d+: Address already in use/);
   d.proc.kill('SIGTERM');
   await d.exited;
+});
+
+t.test('-d detaches: the command returns and the server keeps serving', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'slabcached-'));
+  const pidFile = join(dir, 'pid');
+  const probe = createServer();
+  const port = await new Promise<number>((resolve) =>
+    probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)),
+  );
+  await new Promise((r) => probe.close(r));
+  const r = await run(['-d', '-p', String(port), '-t', '1', '-P', pidFile]);
+  t.equal(r.code, 0);
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(pidFile) && Date.now() < deadline)
+    await new Promise((res) => setTimeout(res, 50));
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  });
+  const c = await RawClient.connect(port);
+  t.match(await c.call('version\r\n'), /^VERSION /);
+  c.close();
 });
