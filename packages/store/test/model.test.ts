@@ -10,8 +10,8 @@
  *  4. A tiny store that evicts: a hit must return exactly the model's latest value; a miss is
  *     allowed if the engine has evicted something since the key was last seen (the model then
  *     forgets the key), and so is NO_MEMORY; self-check passes.
- * Then one minimal repro for each place the engine still answers differently from memcached
- * (ENGINE_DIFFERENCES); their assertions are `todo` until the engine changes.
+ * Then one minimal regression test for each place the engine once answered differently from
+ * memcached (each found by these properties).
  *
  * Seeds are random; a failure prints the seed and path (fast-check does) and the operations
  * before it. Replay with FC_SEED=<seed> FC_PATH=<path> (add TAP_GREP=<test name> to run one
@@ -38,21 +38,10 @@ import {
   type StoreOptions,
   type WriteMode,
 } from '../src/index.ts';
-import {
-  type EngineDifference,
-  MemcachedModel,
-  type ModelArith,
-  type ModelRead,
-} from './helpers/model.ts';
+import { MemcachedModel, type ModelArith, type ModelRead } from './helpers/model.ts';
 
 const T0 = 1_700_000_000; // unix second every store starts at
 const DAY = 86_400;
-
-/**
- * Where the engine still answers differently from memcached 1.6; the model accepts these (see
- * EngineDifference in helpers/model.ts, and the repro tests at the end of this file).
- */
-const ENGINE_DIFFERENCES: EngineDifference[] = [];
 
 // ---- operations -------------------------------------------------------------------------
 
@@ -411,7 +400,6 @@ class Harness {
       headerBytes: s.headerBytes,
       slabChunkMax: s.slabChunkMax,
       itemSizeMax: s.itemSizeMax,
-      differences: ENGINE_DIFFERENCES,
     });
     this.strict = variant.strict;
     this.keys = variant.keys.map((name, i) => {
@@ -998,10 +986,8 @@ t.test('under eviction every hit is the latest value', async (t) => {
   if (!replaying) t.ok(sum.evictions > 0, 'the runs evicted items');
 });
 
-// ---- the known differences, one minimal repro each ------------------------------------------
-// Each asserts what memcached 1.6 answers; they are `todo` while the engine answers otherwise.
-// When one starts passing, drop its entry from ENGINE_DIFFERENCES so the properties hold the
-// engine to memcached's answer from then on.
+// ---- differences these properties found, one minimal regression test each ------------------
+// Each asserts what memcached 1.6 answers, where the engine once answered otherwise.
 
 function repro(options: Omit<StoreOptions, 'startTime'> = {}) {
   const store = Store.create({ memoryLimit: 4 * MiB, ...options, startTime: T0 });
@@ -1020,85 +1006,49 @@ function repro(options: Omit<StoreOptions, 'startTime'> = {}) {
   };
 }
 
-/** While the engine still has difference `d`, its repro's assertions are todo. */
-const todo = (d: EngineDifference) =>
-  ENGINE_DIFFERENCES.includes(d)
-    ? { todo: `engine difference '${d}' (listed in ENGINE_DIFFERENCES)` }
-    : {};
-
 t.test('an item both expired and flushed reads as FLUSHED', async (t) => {
   const r = repro();
   r.set(Mode.SET, 'v', -1); // expired at once
   r.store.flushAll(); // and flushed (CAS order)
   // memcached's do_item_get asks item_is_flushed() first: get_flushed, not get_expired.
-  t.equal(r.get(), Read.FLUSHED, todo('expired-before-flushed'));
+  t.equal(r.get(), Read.FLUSHED);
 });
 
 t.test('append/prepend size limits answer as memcached', async (t) => {
   const r = repro({ itemSizeMax: 64 * KiB });
   const big = Buffer.alloc(64 * KiB);
   // The piece alone is too large: memcached fails allocating it, before looking for the item.
-  t.equal(
-    r.set(Mode.APPEND, big),
-    Stored.TOO_LARGE,
-    'piece too large, no item: TOO_LARGE',
-    todo('concat-too-large'),
-  );
+  t.equal(r.set(Mode.APPEND, big), Stored.TOO_LARGE, 'piece too large, no item: TOO_LARGE');
   r.set(Mode.SET, Buffer.alloc(40 * KiB));
   // The combined item cannot be allocated: do_store_item leaves NOT_STORED.
-  t.equal(
-    r.set(Mode.APPEND, Buffer.alloc(30 * KiB)),
-    Stored.NOT_STORED,
-    'combined too large',
-    todo('concat-too-large'),
-  );
+  t.equal(r.set(Mode.APPEND, Buffer.alloc(30 * KiB)), Stored.NOT_STORED, 'combined too large');
 });
 
 t.test('incr on an empty value with a wrong CAS is NON_NUMERIC', async (t) => {
   const r = repro();
   r.set(Mode.SET, '');
   // do_add_delta rejects empty and chunked values before it compares the CAS.
-  t.equal(r.incr(2 ** 40), Arith.NON_NUMERIC, todo('arith-cas-first'));
+  t.equal(r.incr(2 ** 40), Arith.NON_NUMERIC);
 });
 
 t.test('add and replace with a CAS act as cas', async (t) => {
   const r = repro();
   // binary and meta: replace with a CAS is a cas; nothing to compare with is NOT_FOUND.
-  t.equal(
-    r.set(Mode.REPLACE, 'v', 0, 2 ** 40),
-    Stored.NOT_FOUND,
-    'replace with CAS, no item',
-    todo('cas-with-add-replace'),
-  );
+  t.equal(r.set(Mode.REPLACE, 'v', 0, 2 ** 40), Stored.NOT_FOUND, 'replace with CAS, no item');
   r.set(Mode.SET, 'v');
   r.get();
   // binary: add with the item's CAS is a cas that matches.
-  t.equal(
-    r.set(Mode.ADD, 'w', 0, r.hit.cas),
-    Stored.STORED,
-    'add with the current CAS',
-    todo('cas-with-add-replace'),
-  );
+  t.equal(r.set(Mode.ADD, 'w', 0, r.hit.cas), Stored.STORED, 'add with the current CAS');
 });
 
 t.test('with CAS off, stores drop the CAS and cas never matches', async (t) => {
   const r = repro({ cas: false });
   r.set(Mode.SET, 'v');
   // memcached -C: ITEM_set_cas() is a no-op, so the request's CAS is 0 by the time it compares.
-  t.equal(
-    r.set(Mode.SET, 'w', 0, 12345),
-    Stored.STORED,
-    'set with a CAS stores',
-    todo('cas-off-compares'),
-  );
-  t.equal(
-    r.set(Mode.APPEND, 'x', 0, 12345),
-    Stored.STORED,
-    'append with a CAS stores',
-    todo('cas-off-compares'),
-  );
+  t.equal(r.set(Mode.SET, 'w', 0, 12345), Stored.STORED, 'set with a CAS stores');
+  t.equal(r.set(Mode.APPEND, 'x', 0, 12345), Stored.STORED, 'append with a CAS stores');
   // ...and a cas command's CAS is 0 too, which do_store_item treats as a mismatch: EXISTS.
-  t.equal(r.set(Mode.CAS, 'y', 0, 0), Stored.EXISTS, 'cas always EXISTS', todo('cas-off-compares'));
+  t.equal(r.set(Mode.CAS, 'y', 0, 0), Stored.EXISTS, 'cas always EXISTS');
 });
 
 t.test('only fetches mark an item fetched', async (t) => {
@@ -1107,10 +1057,5 @@ t.test('only fetches mark an item fetched', async (t) => {
   r.set(Mode.ADD, '6'); // fails: do_item_update() bumps time and LRU, not the hit markers
   r.incr(0); // in place: do_add_delta fetches with DONT_UPDATE
   t.equal(r.get(), Read.HIT);
-  t.equal(
-    r.hit.fetched,
-    false,
-    'no fetch had returned the item before this get',
-    todo('bump-marks-fetched'),
-  );
+  t.equal(r.hit.fetched, false, 'no fetch had returned the item before this get');
 });

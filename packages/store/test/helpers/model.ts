@@ -42,36 +42,7 @@ export interface ModelSettings {
   slabChunkMax: number;
   /** Largest item (memcached's -I). */
   itemSizeMax: number;
-  /** Places where the engine knowingly answers differently from memcached. */
-  differences?: readonly EngineDifference[];
 }
-
-/**
- * Known differences between the engine and memcached 1.6. A property test lists the ones the
- * engine still has, so that the model accepts them; each one is reported, with a repro, in the
- * test that lists it.
- */
-export type EngineDifference =
-  /** An item both expired and flushed reads as EXPIRED (memcached: FLUSHED, flush checked first). */
-  | 'expired-before-flushed'
-  /** append/prepend beyond the item size limit answers TOO_LARGE after the existence and CAS
-   * checks (memcached: TOO_LARGE only when the new piece alone is too large, checked first;
-   * NOT_STORED when the combined item is). */
-  | 'concat-too-large'
-  /** incr/decr with a wrong CAS on an empty or chunked value answers EXISTS (memcached checks
-   * the value's kind first and answers NON_NUMERIC). */
-  | 'arith-cas-first'
-  /** add / replace with a CAS are not turned into cas: add answers NOT_STORED on an existing
-   * item whatever the CAS, replace NOT_STORED on a missing one (memcached's binary protocol
-   * makes set/add/replace with a CAS a cas; its meta protocol does so for set and replace). */
-  | 'cas-with-add-replace'
-  /** With CAS off the request's CAS is still compared, against the item's 0: a store with a
-   * CAS answers EXISTS, and cas with CAS 0 succeeds (memcached -C drops the CAS that
-   * set/add/replace/append/prepend carry, and its cas command always answers EXISTS). */
-  | 'cas-off-compares'
-  /** A failed add and an in-place incr/decr mark the item fetched (memcached sets the hit
-   * markers only when an item is fetched: get, gat, touch). */
-  | 'bump-marks-fetched';
 
 export interface ModelItem {
   value: Buffer;
@@ -114,7 +85,6 @@ const SPACE = 0x20;
 
 export class MemcachedModel {
   readonly settings: ModelSettings;
-  private readonly diffs: ReadonlySet<EngineDifference>;
   /** Keys as latin1 strings, so any byte string is a key. */
   items = new Map<string, ModelItem>();
   /** memcached's process_started: relative second 0 as a unix time. */
@@ -132,7 +102,6 @@ export class MemcachedModel {
 
   constructor(settings: ModelSettings) {
     this.settings = settings;
-    this.diffs = new Set(settings.differences ?? []);
     this.processStarted = settings.startTime - 2;
   }
 
@@ -177,7 +146,6 @@ export class MemcachedModel {
   /** memcached's do_item_get checks, in its order: flushed, then expired. */
   deadReason(it: ModelItem): Dead {
     const expired = it.exptime !== 0 && it.exptime <= this.currentTime;
-    if (expired && this.diffs.has('expired-before-flushed')) return Read.EXPIRED;
     if (this.isFlushed(it)) return Read.FLUSHED;
     if (expired) return Read.EXPIRED;
     return null;
@@ -223,7 +191,7 @@ export class MemcachedModel {
    * time is past the flush point either way.) Only fetches set the hit marker. */
   private touchTime(it: ModelItem, fetch = false): void {
     it.time = this.currentTime;
-    if (fetch || this.diffs.has('bump-marks-fetched')) it.fetched = true;
+    if (fetch) it.fetched = true;
   }
 
   private tooLarge(keyLength: number, valueLength: number): boolean {
@@ -240,7 +208,7 @@ export class MemcachedModel {
    * cas command never matches, and a delete or incr/decr with a CAS compares it with 0. */
   private casMatches(it: ModelItem, casUnique: number, casCommand = false): boolean {
     if (!this.settings.cas) {
-      return casCommand && !this.diffs.has('cas-off-compares') ? false : casUnique === 0;
+      return casCommand ? false : casUnique === 0;
     }
     return it.cas !== null && it.cas === casUnique;
   }
@@ -279,9 +247,7 @@ export class MemcachedModel {
     casUnique = 0,
   ): StoreResult {
     // With CAS off (-C) a CAS sent with a store is dropped (the item has nowhere to keep it).
-    if (!this.settings.cas && mode !== Mode.CAS && !this.diffs.has('cas-off-compares')) {
-      casUnique = 0;
-    }
+    if (!this.settings.cas && mode !== Mode.CAS) casUnique = 0;
     if (mode === Mode.APPEND || mode === Mode.PREPEND) {
       return this.concat(mode, key, value, casUnique);
     }
@@ -292,9 +258,7 @@ export class MemcachedModel {
       return Stored.TOO_LARGE;
     }
     // set / add / replace with a CAS are a cas.
-    if (casUnique !== 0 && (mode === Mode.SET || !this.diffs.has('cas-with-add-replace'))) {
-      mode = Mode.CAS;
-    }
+    if (casUnique !== 0) mode = Mode.CAS;
     const { item: old } = this.lookup(key);
     // add only adds a missing item, but counts as a use of an existing one.
     if (mode === Mode.ADD && old !== null) {
@@ -304,9 +268,8 @@ export class MemcachedModel {
     // replace needs an existing item.
     if (mode === Mode.REPLACE && old === null) return Stored.NOT_STORED;
     // cas: NOT_FOUND when there is nothing to compare with, EXISTS when someone changed the
-    // item since the client read its CAS. (An add or replace that kept its mode because of the
-    // 'cas-with-add-replace' difference still compares the CAS it carries, as the engine does.)
-    if (mode === Mode.CAS || casUnique !== 0) {
+    // item since the client read its CAS.
+    if (mode === Mode.CAS) {
       if (old === null) return Stored.NOT_FOUND;
       if (!this.casMatches(old, casUnique, true)) return Stored.EXISTS;
     }
@@ -316,9 +279,8 @@ export class MemcachedModel {
 
   /** append / prepend: a new item holding both pieces, with the old item's flags and exptime. */
   private concat(mode: WriteMode, key: string, piece: Buffer, casUnique: number): StoreResult {
-    const loose = this.diffs.has('concat-too-large');
     // memcached allocates the new piece first: a piece too large on its own fails at once.
-    if (!loose && this.tooLarge(key.length, piece.length)) return Stored.TOO_LARGE;
+    if (this.tooLarge(key.length, piece.length)) return Stored.TOO_LARGE;
     const { item: old } = this.lookup(key);
     // Both need an existing item.
     if (old === null) return Stored.NOT_STORED;
@@ -326,7 +288,7 @@ export class MemcachedModel {
     if (casUnique !== 0 && !this.casMatches(old, casUnique)) return Stored.EXISTS;
     // The combined item cannot be allocated: memcached answers NOT_STORED.
     if (this.tooLarge(key.length, old.value.length + piece.length)) {
-      return loose ? Stored.TOO_LARGE : Stored.NOT_STORED;
+      return Stored.NOT_STORED;
     }
     const value =
       mode === Mode.APPEND ? Buffer.concat([old.value, piece]) : Buffer.concat([piece, old.value]);
@@ -361,7 +323,6 @@ export class MemcachedModel {
       return { result: Arith.OK, value: initial };
     }
     const casWrong = casUnique !== 0 && !this.casMatches(old, casUnique);
-    if (casWrong && this.diffs.has('arith-cas-first')) return { result: Arith.EXISTS };
     // An empty value, or a chunked one (too large to be a number), is not a number.
     if (old.value.length === 0 || this.chunked(key.length, old.value.length)) {
       return { result: Arith.NON_NUMERIC };
