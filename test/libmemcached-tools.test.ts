@@ -2,7 +2,7 @@
  * Debian's libmemcached-tools (libmemcached 1.1.4: memccp, memccat, memcrm, memcexist,
  * memctouch, memcstat, memcflush, memcdump, memcping, and the conformance checker
  * memccapable) against a started slabcached, asserting on their output and exit codes.
- * Each test skips when its tools are not on PATH; CI installs them (.ci/run).
+ * Each test skips when its tools are not on PATH, except in CI, which installs them (.ci/run).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -292,15 +292,13 @@ t.test('slabs and lru_crawler commands', async (t) => {
 t.test('HTTP requests close the connection', async (t) => {
   const c = await client(t);
   c.write('GET / HTTP/1.1\r\n');
-  await c.closed();
-  t.pass('closed');
+  await t.resolves(c.closed(), 'the server closes the connection');
 });
 
 t.test('a long line that is not a get closes the connection', async (t) => {
   const c = await client(t);
   c.write(`set ${'x'.repeat(3000)}`);
-  await c.closed();
-  t.pass('closed');
+  await t.resolves(c.closed(), 'the server closes the connection');
 });
 
 t.test('a long multi-get line is served', async (t) => {
