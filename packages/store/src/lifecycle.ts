@@ -3,32 +3,28 @@
  * table, and unlinking + freeing (memcached's do_item_alloc / do_item_link / do_item_unlink).
  */
 import type { Engine } from './engine.ts';
-import { chainLinkOffset, firstDataChunk, headPieceBytes, requestedBytes } from './items.ts';
+import { chainLinkOffset, firstDataChunk, headPieceBytes } from './items.ts';
 import {
   classBase,
   H_HNEXT,
   H_META,
   H_NBYTES,
   K_EXPIRED_UNFETCHED,
-  K_FREE_COUNT,
-  K_FREE_HEAD,
   K_ITEMS,
   K_LOCK,
   K_RECLAIMED_LO,
   K_REQUESTED_LO,
   K_TOTAL_ITEMS_LO,
-  K_USED,
   REF_UNIT,
   S_CHAINED,
   S_DATA,
   S_FETCHED,
-  S_FREE,
   S_LINKED,
   SEG_HOT,
 } from './layout.ts';
 import { lock, unlock } from './lock.ts';
 import { addTwo, balance, linkHead, unlinkFromSegment } from './lru.ts';
-import { alloc, classFor, free, freeChain } from './slabs.ts';
+import { alloc, classFor, free, freeChain, pushFree } from './slabs.ts';
 
 /**
  * Allocates an item for `nkey` key bytes and `nbytes` value bytes, header META set (class,
@@ -126,12 +122,7 @@ export function unlinkItem(e: Engine, ref: number, reclaimed: boolean): void {
     addTwo(ctl, k + K_RECLAIMED_LO, 1);
     if ((meta & S_FETCHED) === 0) ctl[k + K_EXPIRED_UNFETCHED]++;
   }
-  addTwo(ctl, k + K_REQUESTED_LO, -requestedBytes(e, ref));
-  m32[w + H_META] = (cls << 8) | S_FREE;
-  m32[w + H_HNEXT] = ctl[k + K_FREE_HEAD];
-  ctl[k + K_FREE_HEAD] = ref;
-  ctl[k + K_FREE_COUNT]++;
-  ctl[k + K_USED]--;
+  pushFree(e, ref);
   unlock(ctl, k + K_LOCK);
   if (chain !== 0) freeChain(e, chain);
 }

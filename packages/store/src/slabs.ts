@@ -127,18 +127,25 @@ function newPage(e: Engine, cls: number): boolean {
 
 /** Returns a chunk that is in no hash chain and no LRU list to its class. No lock held. */
 export function free(e: Engine, ref: number): void {
+  const k = classBase((e.m32[ref * 2 + H_META] >>> 8) & 0xff);
+  lock(e.ctl, k + K_LOCK, e.owner);
+  pushFree(e, ref);
+  unlock(e.ctl, k + K_LOCK);
+}
+
+/** Puts a chunk in use on its class's free list, taking its bytes off the class's count.
+ * Caller holds the class lock. */
+export function pushFree(e: Engine, ref: number): void {
   const ctl = e.ctl;
   const w = ref * 2;
   const cls = (e.m32[w + H_META] >>> 8) & 0xff;
   const k = classBase(cls);
-  lock(ctl, k + K_LOCK, e.owner);
   addTwo(ctl, k + K_REQUESTED_LO, -requestedBytes(e, ref));
   e.m32[w + H_META] = (cls << 8) | S_FREE;
   e.m32[w + H_HNEXT] = ctl[k + K_FREE_HEAD];
   ctl[k + K_FREE_HEAD] = ref;
   ctl[k + K_FREE_COUNT]++;
   ctl[k + K_USED]--;
-  unlock(ctl, k + K_LOCK);
 }
 
 /** Frees a chain of data chunks. No class lock held. */

@@ -301,8 +301,21 @@ export class Store {
     const dropOnFailure = mode === Mode.SET;
     // memcached's binary protocol turns set/add/replace with a CAS into a cas.
     if (casUnique !== 0) mode = Mode.CAS;
+    const hash = murmur3(key, koff, klen);
     if (mode !== Mode.ADD && e.hdr + klen + vlen <= e.chunkMax) {
-      const r = this.overwrite(mode, key, koff, klen, value, voff, vlen, flags, exptime, casUnique);
+      const r = this.overwrite(
+        mode,
+        hash,
+        key,
+        koff,
+        klen,
+        value,
+        voff,
+        vlen,
+        flags,
+        exptime,
+        casUnique,
+      );
       if (r >= 0) return r as StoreResult;
     }
     const ref = e.hdr + klen + vlen > this.settings.itemSizeMax ? 0 : allocItem(e, klen, vlen);
@@ -320,7 +333,6 @@ export class Store {
     for (let i = 0; i < klen; i++) m8[kat + i] = key[koff + i];
     writeValue(e, ref, 0, value, voff, vlen);
 
-    const hash = murmur3(key, koff, klen);
     const stripe = e.stripeIndex(hash);
     let result: StoreResult = Stored.STORED;
     lock(e.ctl, stripe, e.owner);
@@ -366,6 +378,7 @@ export class Store {
    */
   private overwrite(
     mode: WriteMode,
+    hash: number,
     key: Uint8Array,
     koff: number,
     klen: number,
@@ -378,7 +391,6 @@ export class Store {
   ): number {
     const e = this.e;
     const m32 = e.m32;
-    const hash = murmur3(key, koff, klen);
     const stripe = e.stripeIndex(hash);
     lock(e.ctl, stripe, e.owner);
     try {
