@@ -70,11 +70,11 @@ export class Connection implements ItemReader {
   hitKeyEnd = 0;
   hitWithCas = false;
 
-  private constructor(ctx: ServerContext, socket: Socket, slot: number) {
+  private constructor(ctx: ServerContext, socket: Socket, slot: number, id: number) {
     this.ctx = ctx;
     this.socket = socket;
     this.slot = slot;
-    this.id = nextId++;
+    this.id = id;
     this.storage = {
       mode: 0,
       key: Buffer.alloc(250),
@@ -103,7 +103,7 @@ export class Connection implements ItemReader {
     workerSlot: number,
     unix: boolean,
   ): Connection | null {
-    const id = nextId;
+    const id = nextId++;
     const slot = ctx.conns.claim(workerSlot, id);
     if (slot < 0) {
       ctx.stats[C.rejected_connections]++;
@@ -121,7 +121,7 @@ export class Connection implements ItemReader {
     ctx.conns.touch(slot, ctx.store.relativeTime);
     ctx.stats[C.curr_connections]++;
     ctx.stats[C.total_connections]++;
-    return new Connection(ctx, socket, slot);
+    return new Connection(ctx, socket, slot, id);
   }
 
   private onData(chunk: Buffer): void {
@@ -346,10 +346,7 @@ export class Connection implements ItemReader {
     }
     const socket = this.socket;
     this.ctx.stats[C.bytes_written] += this.out.len;
-    const ok = this.out.flush(
-      (chunk) => socket.write(chunk),
-      () => socket.writableLength > 0,
-    );
+    const ok = this.out.flush(socket);
     if (!ok) {
       this.waitingDrain = true;
       socket.pause();

@@ -3,6 +3,7 @@
  * single socket write. After a write the buffer is reused if the kernel took all of it at
  * once (the usual case); otherwise the socket still owns it and a fresh one is started.
  */
+import type { Socket } from 'node:net';
 import { writeDecimal } from '@slabcache/protocol';
 
 const INITIAL = 16 * 1024;
@@ -68,12 +69,15 @@ export class Output {
     this.len += this.buf.write(s, this.len, 'utf8');
   }
 
-  /** Hands the pending bytes to `write` and readies the buffer for more. */
-  flush(write: (chunk: Buffer) => boolean, stillOwned: () => boolean): boolean {
+  /** Writes the pending bytes to the socket and readies the buffer for more. Returns what
+   * socket.write returned (false: wait for 'drain'). */
+  flush(socket: Socket): boolean {
     if (this.len === 0) return true;
-    const ok = write(this.buf.subarray(0, this.len));
+    const ok = socket.write(this.buf.subarray(0, this.len));
     this.len = 0;
-    if (stillOwned()) this.buf = Buffer.allocUnsafe(Math.max(INITIAL, this.buf.length >>> 1));
+    // Still queued in the socket: the buffer is the socket's now, start a fresh one.
+    if (socket.writableLength > 0)
+      this.buf = Buffer.allocUnsafe(Math.max(INITIAL, this.buf.length >>> 1));
     return ok;
   }
 }

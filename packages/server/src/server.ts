@@ -17,6 +17,7 @@ import {
   SH_VERBOSITY,
   SH_WORDS,
 } from './context.ts';
+import { closeServer, listenOn } from './listen.ts';
 import { Maintenance } from './maintenance.ts';
 import { connectionTableBytes } from './stats/connections.ts';
 import { countersBytes } from './stats/counters.ts';
@@ -209,18 +210,4 @@ export async function startServer(
   };
 
   return { port: hosts.length > 0 ? port : 0, hosts, store, reusePort, close };
-}
-
-function listenOn(server: Server, options: object): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
 }

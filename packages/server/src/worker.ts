@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Store } from '@slabcache/store';
 import { Connection } from './connection.ts';
 import { type ServerContext, SH_VERBOSITY } from './context.ts';
+import { listenOn } from './listen.ts';
 import type { WorkerData } from './server.ts';
 import { ConnectionTable } from './stats/connections.ts';
 import { Counters } from './stats/counters.ts';
@@ -53,23 +54,13 @@ function serve(unix: boolean): Server {
   return server;
 }
 
-function listen(server: Server, options: object): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 async function start(): Promise<void> {
   const cfg = data.config;
   if (data.unixSocket !== null) {
-    await listen(serve(true), { path: data.unixSocket, backlog: cfg.backlog });
+    await listenOn(serve(true), { path: data.unixSocket, backlog: cfg.backlog });
   }
   for (const { host, port } of data.addresses) {
-    await listen(serve(false), { host, port, backlog: cfg.backlog, reusePort: data.reusePort });
+    await listenOn(serve(false), { host, port, backlog: cfg.backlog, reusePort: data.reusePort });
   }
 }
 

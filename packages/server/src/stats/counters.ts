@@ -69,21 +69,22 @@ export class Counters {
 
   /** Sums every thread's slot, less the reset baseline. */
   sum(): Float64Array {
-    const out = new Float64Array(COUNTERS);
-    for (let t = 1; t <= this.threads; t++) {
-      const base = t * COUNTERS;
-      for (let i = 0; i < COUNTERS; i++) out[i] += this.all[base + i];
-    }
+    const out = this.rawSum();
     for (let i = 0; i < COUNTERS; i++) if (!GAUGES.has(i)) out[i] -= this.all[i];
     return out;
   }
 
   /** `stats reset`: the current sums become the zero point. */
   reset(): void {
-    const raw = new Float64Array(COUNTERS);
+    this.all.set(this.rawSum(), 0);
+  }
+
+  private rawSum(): Float64Array {
+    const out = new Float64Array(COUNTERS);
     for (let t = 1; t <= this.threads; t++) {
-      for (let i = 0; i < COUNTERS; i++) raw[i] += this.all[t * COUNTERS + i];
+      const base = t * COUNTERS;
+      for (let i = 0; i < COUNTERS; i++) out[i] += this.all[base + i];
     }
-    for (let i = 0; i < COUNTERS; i++) this.all[i] = raw[i];
+    return out;
   }
 }

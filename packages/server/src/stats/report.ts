@@ -61,6 +61,7 @@ export function generalStats(ctx: ServerContext): StatLine[] {
   const [user, system] = rusage();
   const n = (name: keyof typeof C) => sums[C[name]];
   const cfg = ctx.config;
+  const moves = lruMoves(ctx);
   return [
     ['pid', process.pid],
     ['uptime', now - ctx.startedAt],
@@ -121,28 +122,31 @@ export function generalStats(ctx: ServerContext): StatLine[] {
     ['crawler_reclaimed', reset('crawler_reclaimed')],
     ['crawler_items_checked', reset('crawler_items_checked')],
     ['lrutail_reflocked', 0],
-    ['moves_to_cold', sumItems(ctx, 'moves_to_cold')],
-    ['moves_to_warm', sumItems(ctx, 'moves_to_warm')],
-    ['moves_within_lru', sumItems(ctx, 'moves_within_lru')],
+    ['moves_to_cold', moves.toCold],
+    ['moves_to_warm', moves.toWarm],
+    ['moves_within_lru', moves.withinLru],
     ['direct_reclaims', 0],
     ['lru_bumps_dropped', 0],
     ['rss_bytes', memoryUsage.rss()],
   ];
 }
 
-function sumItems(
-  ctx: ServerContext,
-  field: 'moves_to_cold' | 'moves_to_warm' | 'moves_within_lru',
-): number {
-  let total = 0;
-  for (const c of ctx.store.itemStats()) total += c[field];
-  return total;
+/** LRU moves summed over classes, from one snapshot of `stats items`. */
+function lruMoves(ctx: ServerContext): { toCold: number; toWarm: number; withinLru: number } {
+  const moves = { toCold: 0, toWarm: 0, withinLru: 0 };
+  for (const c of ctx.store.itemStats()) {
+    moves.toCold += c.moves_to_cold;
+    moves.toWarm += c.moves_to_warm;
+    moves.withinLru += c.moves_within_lru;
+  }
+  return moves;
 }
 
 export function settingsStats(ctx: ServerContext): StatLine[] {
   const cfg = ctx.config;
   const s = ctx.store.settings;
   const onoff = (b: boolean) => (b ? 'yes' : 'no');
+  const lru = ctx.store.lruShares();
   return [
     ['maxbytes', ctx.store.stats().limit_maxbytes],
     ['maxconns', cfg.maxConnections],
@@ -182,8 +186,8 @@ export function settingsStats(ctx: ServerContext): StatLine[] {
     ['hash_algorithm', 'murmur3'],
     ['lru_maintainer_thread', 'no'],
     ['lru_segmented', 'yes'],
-    ['hot_lru_pct', ctx.store.lruShares().hot],
-    ['warm_lru_pct', ctx.store.lruShares().warm],
+    ['hot_lru_pct', lru.hot],
+    ['warm_lru_pct', lru.warm],
     ['temp_lru', 'no'],
     ['idle_timeout', cfg.idleTimeout],
     ['slab_page_size', s.pageSize],
