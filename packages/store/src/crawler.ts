@@ -12,6 +12,7 @@ import {
   C_NOW,
   C_PAGES_USED,
   C_STARTED,
+  chunkRef,
   classBase,
   H_EXPTIME,
   H_META,
@@ -22,7 +23,6 @@ import {
   K_CRAWLER_RECLAIMED,
   K_LOCK,
   K_LRU,
-  pageRef,
   S_DATA,
   S_FETCHED,
   S_LINKED,
@@ -45,13 +45,11 @@ export function crawlStep(e: Engine, page: number): CrawlResult {
   if (cls === 0) return { nextPage: page + 1, reclaimed: 0 };
   const size = e.settings.classSizes[cls];
   const perPage = Math.floor(e.settings.pageSize / size);
-  const first = pageRef(page, e.settings.pageSize);
-  const step = size / 8;
   const m32 = e.m32;
   let reclaimed = 0;
   let checked = 0;
   for (let i = 0; i < perPage; i++) {
-    const ref = first + i * step;
+    const ref = chunkRef(page, e.settings.pageSize, size, i);
     const meta = m32[ref * 2 + H_META];
     if ((meta & S_LINKED) === 0 || (meta & S_DATA) !== 0) continue;
     checked++;
@@ -109,9 +107,8 @@ export function collectItems(e: Engine, classes: Set<number> | null): ItemMeta[]
     if (cls === 0 || (classes !== null && !classes.has(cls))) continue;
     const size = e.settings.classSizes[cls];
     const perPage = Math.floor(e.settings.pageSize / size);
-    const first = pageRef(page, e.settings.pageSize);
     for (let i = 0; i < perPage; i++) {
-      const ref = first + (i * size) / 8;
+      const ref = chunkRef(page, e.settings.pageSize, size, i);
       const meta = m32[ref * 2 + H_META];
       if ((meta & S_LINKED) === 0 || (meta & S_DATA) !== 0 || (meta & 0xff) === 0) continue;
       const stripe = e.stripeIndex(murmur3(e.m8, keyOffset(e, ref), meta & 0xff));

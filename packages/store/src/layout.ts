@@ -155,3 +155,8 @@ export function itemsBytes(sizes: LayoutSizes): number {
 export function pageRef(page: number, pageSize: number): number {
   return (ITEMS_BASE + page * pageSize) / REF_UNIT;
 }
+
+/** Ref of chunk i of a page carved into chunks of `chunkSize` bytes. */
+export function chunkRef(page: number, pageSize: number, chunkSize: number, i: number): number {
+  return pageRef(page, pageSize) + (i * chunkSize) / REF_UNIT;
+}

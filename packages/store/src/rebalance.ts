@@ -12,6 +12,7 @@ import { hashOfItem, removeItem } from './hashtable.ts';
 import { firstDataChunk, requestedBytes } from './items.ts';
 import {
   C_PAGES_LOCK,
+  chunkRef,
   classBase,
   H_HNEXT,
   H_META,
@@ -27,7 +28,6 @@ import {
   K_REQUESTED_LO,
   K_SIZE,
   K_USED,
-  pageRef,
   REF_UNIT,
   S_CHAINED,
   S_DATA,
@@ -94,10 +94,9 @@ function choosePage(e: Engine, cls: number): number {
   let bestUsed = Number.MAX_SAFE_INTEGER;
   for (let p = 0; p < s.maxPages; p++) {
     if (e.owners[p] !== cls) continue;
-    const first = pageRef(p, s.pageSize);
     let used = 0;
     for (let i = 0; i < perPage; i++) {
-      const meta = e.m32[(first + (i * size) / REF_UNIT) * 2 + H_META];
+      const meta = e.m32[chunkRef(p, s.pageSize, size, i) * 2 + H_META];
       if ((meta & (S_LINKED | S_DATA)) !== 0) used++;
     }
     if (used < bestUsed) {
@@ -114,16 +113,15 @@ function emptyPage(e: Engine, cls: number, page: number, chains: number[]): Reas
   const m32 = e.m32;
   const k = classBase(cls);
   const size = ctl[k + K_SIZE];
-  const step = size / REF_UNIT;
-  const first = pageRef(page, e.settings.pageSize);
   const perPage = ctl[k + K_PER_PAGE];
-  const last = first + perPage * step;
+  const first = chunkRef(page, e.settings.pageSize, size, 0);
+  const last = chunkRef(page, e.settings.pageSize, size, perPage);
   // Pass 1: can every chunk go? Data chunks belong to items whose head lives elsewhere, and
   // an allocated chunk that is not linked yet is being written by another thread.
   const carveNext = ctl[k + K_CARVE_NEXT];
   const carving = ctl[k + K_CARVE_LEFT] > 0 && carveNext >= first && carveNext < last;
   for (let i = 0; i < perPage; i++) {
-    const ref = first + i * step;
+    const ref = chunkRef(page, e.settings.pageSize, size, i);
     if (carving && ref >= carveNext) break;
     const meta = m32[ref * 2 + H_META];
     if ((meta & S_DATA) !== 0) return Reassign.BUSY;
@@ -131,7 +129,7 @@ function emptyPage(e: Engine, cls: number, page: number, chains: number[]): Reas
   }
   // Pass 2: evict the items.
   for (let i = 0; i < perPage; i++) {
-    const ref = first + i * step;
+    const ref = chunkRef(page, e.settings.pageSize, size, i);
     if (carving && ref >= carveNext) break;
     const w = ref * 2;
     const meta = m32[w + H_META];
@@ -183,13 +181,11 @@ function giveFreshPage(e: Engine, cls: number, page: number): void {
   const m32 = e.m32;
   const k = classBase(cls);
   const size = ctl[k + K_SIZE];
-  const step = size / REF_UNIT;
-  const first = pageRef(page, e.settings.pageSize);
   const perPage = ctl[k + K_PER_PAGE];
   lock(ctl, k + K_LOCK, e.owner);
   let head = ctl[k + K_FREE_HEAD];
   for (let i = perPage - 1; i >= 0; i--) {
-    const ref = first + i * step;
+    const ref = chunkRef(page, e.settings.pageSize, size, i);
     m32[ref * 2 + H_META] = (cls << 8) | S_FREE;
     m32[ref * 2 + H_HNEXT] = head;
     head = ref;
