@@ -12,9 +12,10 @@
 import type { Socket } from 'node:net';
 import { Tokens } from '@slabcache/protocol';
 import type { ItemReader, ItemView } from '@slabcache/store';
+import { dispatchPacket } from './binary/dispatch.ts';
 import { completeStorage, type StorageRequest } from './commands/storage.ts';
 import { type ServerContext, SH_VERBOSITY } from './context.ts';
-import { Output } from './output.ts';
+import { Output, type Transport } from './output.ts';
 import { ConnState } from './stats/connections.ts';
 import { C } from './stats/counters.ts';
 import { dispatchLine } from './text/dispatch.ts';
@@ -35,12 +36,19 @@ const SWALLOW = 2;
 
 const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n');
 
+/** Which protocol a connection speaks: decided by its first byte (0x80 = binary), as
+ * memcached does, unless -B forces one. */
+export const Proto = { UNKNOWN: 0, TEXT: 1, BINARY: 2 } as const;
+
 let nextId = 1;
 
 export class Connection implements ItemReader {
   readonly ctx: ServerContext;
-  readonly socket: Socket;
+  readonly socket: Transport;
   readonly id: number;
+  protocol: number = Proto.UNKNOWN;
+  /** False until SASL (-S) or ascii auth (-Y) succeeds, when either is on. */
+  authenticated: boolean;
   readonly out = new Output();
   readonly tokens = new Tokens();
   /** Set by a command that ends with "noreply": its reply, even an error, is dropped. */
@@ -70,11 +78,12 @@ export class Connection implements ItemReader {
   hitKeyEnd = 0;
   hitWithCas = false;
 
-  private constructor(ctx: ServerContext, socket: Socket, slot: number, id: number) {
+  constructor(ctx: ServerContext, socket: Transport, slot: number, id: number) {
     this.ctx = ctx;
     this.socket = socket;
     this.slot = slot;
     this.id = id;
+    this.authenticated = !ctx.config.sasl && ctx.config.authFile === null;
     this.storage = {
       mode: 0,
       key: Buffer.alloc(250),
@@ -85,12 +94,16 @@ export class Connection implements ItemReader {
       cas: 0,
       noreply: false,
     };
+  }
+
+  /** Wires a TCP or unix socket's events to this connection. */
+  private attach(socket: Socket): void {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.close());
     socket.on('close', () => this.onClose());
-    const idle = ctx.config.idleTimeout;
+    const idle = this.ctx.config.idleTimeout;
     if (idle > 0) {
       socket.setTimeout(idle * 1000, () => this.close());
     }
@@ -121,7 +134,17 @@ export class Connection implements ItemReader {
     ctx.conns.touch(slot, ctx.store.relativeTime);
     ctx.stats[C.curr_connections]++;
     ctx.stats[C.total_connections]++;
-    return new Connection(ctx, socket, slot, id);
+    const conn = new Connection(ctx, socket, slot, id);
+    conn.attach(socket);
+    return conn;
+  }
+
+  /** Fixes the protocol from the first byte of the first request. */
+  private detectProtocol(first: number): void {
+    const forced = this.ctx.config.protocol;
+    if (forced === 'binary') this.protocol = Proto.BINARY;
+    else if (forced === 'ascii') this.protocol = Proto.TEXT;
+    else this.protocol = first === 0x80 ? Proto.BINARY : Proto.TEXT;
   }
 
   private onData(chunk: Buffer): void {
@@ -155,6 +178,20 @@ export class Connection implements ItemReader {
         if (this.swallowLeft === 0) this.state = LINE;
         continue;
       }
+      if (this.protocol !== Proto.TEXT) {
+        if (this.protocol === Proto.UNKNOWN) this.detectProtocol(buf[pos]);
+        if (this.protocol === Proto.BINARY) {
+          const after = dispatchPacket(this, buf, pos, end);
+          if (after === pos) break; // an incomplete packet: wait for the rest
+          pos = after;
+          if (this.closeAfterWrite) break;
+          if ((++handled >= limit || this.out.len >= OUT_HIGH_WATER) && pos < end) {
+            this.yieldRest(buf, pos, end, handled >= limit);
+            return;
+          }
+          continue;
+        }
+      }
       const lf = buf.indexOf(10, pos);
       if (lf < 0 || lf >= end) {
         if (end - pos > LINE_LIMIT && !this.longLineAllowed(buf, pos, end)) {
@@ -169,16 +206,9 @@ export class Connection implements ItemReader {
       pos = dispatchLine(this, buf, pos, lineEnd, lf + 1, end);
       this.noreply = false;
       if (this.closeAfterWrite) break;
-      if (++handled >= limit || this.out.len >= OUT_HIGH_WATER) {
-        // memcached's -R: after this many requests let other connections run; and never
-        // let one batch's replies grow past the high-water mark unwritten.
-        if (pos < end) {
-          if (handled >= limit) ctx.stats[C.conn_yields]++;
-          this.saveRest(buf, pos, end);
-          this.flush();
-          this.pauseForMore();
-          return;
-        }
+      if ((++handled >= limit || this.out.len >= OUT_HIGH_WATER) && pos < end) {
+        this.yieldRest(buf, pos, end, handled >= limit);
+        return;
       }
     }
     if (pos < end && !this.closed) this.saveRest(buf, pos, end);
@@ -193,6 +223,15 @@ export class Connection implements ItemReader {
             : ConnState.WAITING,
       );
     }
+  }
+
+  /** memcached's -R: after that many requests let other connections run; and never let one
+   * batch's replies grow past the high-water mark unwritten. Keeps buf[pos, end) for later. */
+  private yieldRest(buf: Buffer, pos: number, end: number, countYield: boolean): void {
+    if (countYield) this.ctx.stats[C.conn_yields]++;
+    this.saveRest(buf, pos, end);
+    this.flush();
+    this.pauseForMore();
   }
 
   /** Copies the rest of an incomplete line so the next read can finish it. */

@@ -3,6 +3,7 @@
  * replies, and the ways to reach the main thread. Built once per worker thread.
  */
 import type { Store } from '@slabcache/store';
+import type { Credentials } from './auth/credentials.ts';
 import type { ServerConfig } from './cli/options.ts';
 import type { ConnectionTable } from './stats/connections.ts';
 import type { Counters } from './stats/counters.ts';
@@ -17,6 +18,8 @@ export interface ServerContext {
   /** Shared words the main thread and workers both read: verbosity, limits. */
   shared: Int32Array;
   conns: ConnectionTable;
+  /** SASL / ascii-auth users; null when auth is off. */
+  credentials: Credentials | null;
   baseline: ResetBaseline;
   /** The version memcached clients see after "VERSION ". */
   version: string;

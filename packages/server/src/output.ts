@@ -3,8 +3,17 @@
  * single socket write. After a write the buffer is reused if the kernel took all of it at
  * once (the usual case); otherwise the socket still owns it and a fresh one is started.
  */
-import type { Socket } from 'node:net';
 import { writeDecimal } from '@slabcache/protocol';
+
+/** Where replies go: a net.Socket, or the UDP sender that frames them into datagrams. */
+export interface Transport {
+  write(data: Uint8Array): boolean;
+  readonly writableLength: number;
+  pause(): unknown;
+  resume(): unknown;
+  end(): unknown;
+  destroy(): unknown;
+}
 
 const INITIAL = 16 * 1024;
 
@@ -71,7 +80,7 @@ export class Output {
 
   /** Writes the pending bytes to the socket and readies the buffer for more. Returns what
    * socket.write returned (false: wait for 'drain'). */
-  flush(socket: Socket): boolean {
+  flush(socket: Transport): boolean {
     if (this.len === 0) return true;
     const ok = socket.write(this.buf.subarray(0, this.len));
     this.len = 0;

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { MiB, type SharedStore, Store } from '@slabcache/store';
+import { type CredentialPairs, CredentialsError, loadCredentials } from './auth/credentials.ts';
 import { parseListenAddress, type ServerConfig } from './cli/options.ts';
 import { MEMCACHED_VERSION } from './cli/usage.ts';
 import {
@@ -37,6 +38,8 @@ export interface WorkerData {
   addresses: { host: string; port: number }[];
   reusePort: boolean;
   unixSocket: string | null;
+  /** Users for SASL (-S) or ascii auth (-Y); null when neither is on. */
+  credentials: CredentialPairs | null;
 }
 
 export interface RunningServer {
@@ -67,6 +70,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const credentials = readCredentials(config);
   const store = Store.create({
     memoryLimit: config.memoryLimit,
     pageSize: MiB,
@@ -143,6 +147,7 @@ export async function startServer(
         : [],
       reusePort,
       unixSocket: slot === 0 ? config.unixSocket : null,
+      credentials,
     };
     const worker = new Worker(WORKER_URL, { workerData: data });
     workers.push(worker);
@@ -210,4 +215,18 @@ export async function startServer(
   };
 
   return { port: hosts.length > 0 ? port : 0, hosts, store, reusePort, close };
+}
+
+/** -Y names its file; -S reads memcached's MEMCACHED_SASL_PWDB (its built-in password
+ * database) since there is no system SASL library here. */
+function readCredentials(config: ServerConfig): CredentialPairs | null {
+  if (config.authFile !== null) return loadCredentials(config.authFile);
+  if (!config.sasl) return null;
+  const pwdb = process.env.MEMCACHED_SASL_PWDB;
+  if (pwdb === undefined || pwdb === '') {
+    throw new CredentialsError(
+      'SASL (-S) needs MEMCACHED_SASL_PWDB=<file of username:password lines>',
+    );
+  }
+  return loadCredentials(pwdb);
 }

@@ -7,6 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Store } from '@slabcache/store';
+import { Credentials } from './auth/credentials.ts';
 import { Connection } from './connection.ts';
 import { type ServerContext, SH_VERBOSITY } from './context.ts';
 import { listenOn } from './listen.ts';
@@ -29,6 +30,7 @@ const ctx: ServerContext = {
   config: data.config,
   shared,
   conns: new ConnectionTable(data.conns),
+  credentials: data.credentials === null ? null : new Credentials(data.credentials),
   baseline: new ResetBaseline(data.baseline),
   version: data.version,
   startedAt: data.startedAt,
