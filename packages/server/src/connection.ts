@@ -93,6 +93,7 @@ export class Connection implements ItemReader {
       length: 0,
       cas: 0,
       noreply: false,
+      complete: completeStorage,
     };
   }
 
@@ -300,7 +301,7 @@ export class Connection implements ItemReader {
     const need = this.storage.length + 2;
     if (end - dataStart >= need) {
       // The whole block is here: store straight from the read buffer, no copy.
-      completeStorage(this, buf, dataStart);
+      this.storage.complete(this, buf, dataStart);
       return dataStart + need;
     }
     if (need <= SCRATCH_MAX) {
@@ -323,7 +324,7 @@ export class Connection implements ItemReader {
       this.state = LINE;
       this.value = null;
       this.noreply = this.storage.noreply;
-      completeStorage(this, value, 0);
+      this.storage.complete(this, value, 0);
       this.noreply = false;
     }
     return pos + take;

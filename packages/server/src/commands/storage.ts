@@ -29,6 +29,9 @@ export interface StorageRequest {
   length: number;
   cas: number;
   noreply: boolean;
+  /** What runs when the data block is complete: completeStorage for the classic commands;
+   * meta set and ascii auth bring their own. */
+  complete: (c: Connection, value: Buffer, off: number) => void;
 }
 
 export function beginStorage(
@@ -83,6 +86,7 @@ export function beginStorage(
   req.length = length;
   req.cas = cas;
   req.noreply = c.noreply;
+  req.complete = completeStorage;
   return c.expectData(buf, next, end);
 }
 
