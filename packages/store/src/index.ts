@@ -22,12 +22,15 @@ export {
 export type { ItemClassStats, SlabClassStats, StoreStats } from './stats.ts';
 export {
   Arith,
+  ArithExtras,
   ArithOutput,
   type ArithResult,
   Deleted,
   type DeleteResult,
   type ItemReader,
   ItemView,
+  MetaDelete,
+  MetaGet,
   Mode,
   Read,
   type ReadResult,
@@ -35,5 +38,6 @@ export {
   Stored,
   StoreKeyError,
   type StoreResult,
+  WriteExtras,
   type WriteMode,
 } from './store.ts';

@@ -65,6 +65,10 @@ export const S_FETCHED = 1 << 20; // read at least once
 export const S_SEG_SHIFT = 21; // two bits: which LRU segment
 export const S_SEG_MASK = 3 << 21;
 export const S_FREE = 1 << 23; // on a class's free list
+// Meta protocol state (memcached's ITEM_STALE, ITEM_TOKEN_SENT, ITEM_KEY_BINARY):
+export const S_STALE = 1 << 24; // invalidated (md I, ms I): served with X until replaced
+export const S_WON = 1 << 25; // a client was handed the recache token (W); others see Z
+export const S_KEY_BINARY = 1 << 26; // the key was sent base64-encoded (b): return it so
 export const SEG_HOT = 0;
 export const SEG_WARM = 1;
 export const SEG_COLD = 2;

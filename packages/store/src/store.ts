@@ -38,6 +38,9 @@ import {
   S_ACTIVE,
   S_CHAINED,
   S_FETCHED,
+  S_KEY_BINARY,
+  S_STALE,
+  S_WON,
 } from './layout.ts';
 import { allocItem, countOverwrite, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
 import { lock, unlock } from './lock.ts';
@@ -121,6 +124,18 @@ export class ItemView {
   get fetched(): boolean {
     return (this.e.m32[this.ref * 2 + H_META] & S_FETCHED) !== 0;
   }
+  /** Whether the key was stored base64-decoded from a meta command (returned encoded). */
+  get keyBinary(): boolean {
+    return (this.e.m32[this.ref * 2 + H_META] & S_KEY_BINARY) !== 0;
+  }
+  /** The slab class holding the item. */
+  get classId(): number {
+    return (this.e.m32[this.ref * 2 + H_META] >>> 8) & 0xff;
+  }
+  /** Bytes the item takes: header, key and value. */
+  get totalSize(): number {
+    return this.e.hdr + this.keyLength + this.valueLength;
+  }
   copyValue(dst: Uint8Array, offset: number): void {
     readValue(this.e, this.ref, dst, offset);
   }
@@ -139,6 +154,72 @@ export interface ItemReader {
 export class ArithOutput {
   value = 0n;
   cas = 0;
+  /** Seconds the item has left, -1 for never (meta `t`). */
+  ttl = -1;
+  /** The item was created from `initial` (meta `N`, binary incr on a miss). */
+  created = false;
+}
+
+/**
+ * A meta get's (mg) options and, after the call, what it decided. One per connection,
+ * reused: the store sets the outputs before it calls the reader, under the item's lock.
+ */
+export class MetaGet {
+  /** T: set a new exptime. */
+  touch = false;
+  exptime = 0;
+  /** N: on a miss create an empty item with this exptime and hand out the recache token. */
+  vivify = false;
+  vivifyExptime = 0;
+  /** R: win the recache token when the item has less than this exptime left. */
+  recache = false;
+  recacheExptime = 0;
+  /** u: leave the item's LRU position and access time alone. */
+  noBump = false;
+  /** b: a vivified item's key came base64-encoded. */
+  keyBinary = false;
+  /** Look only (meta debug): no recache token is handed out. */
+  peek = false;
+  /** Outputs: the item was created by N; this client won the token (W); the token had
+   * already gone to another client (Z); the item is invalidated (X). */
+  created = false;
+  won = false;
+  tokenSent = false;
+  stale = false;
+}
+
+/** Extra behaviour of a meta set (ms) or a binary store. */
+export class WriteExtras {
+  /** E: the CAS value the stored item gets instead of the next one. 0 = none. */
+  newCas = 0;
+  /** I: a cas whose value is older than the item's stores anyway, marked stale. */
+  invalidate = false;
+  /** b: the key came base64-encoded. */
+  keyBinary = false;
+  /** N with append/prepend: a miss creates the item with this exptime. */
+  appendVivify = false;
+  vivifyExptime = 0;
+}
+
+/** Options of a meta delete (md). */
+export class MetaDelete {
+  /** I: keep the item but mark it stale, with a new CAS (and T's exptime). */
+  invalidate = false;
+  touch = false;
+  exptime = 0;
+  /** x: keep the item (flags, exptime) but empty its value. */
+  removeValue = false;
+  /** E: CAS value for an item changed by I or x. */
+  newCas = 0;
+}
+
+/** Extra inputs of a meta arithmetic (ma). */
+export class ArithExtras {
+  /** E: the CAS value the changed item gets. 0 = the next one. */
+  newCas = 0;
+  /** T: a new exptime for the item. */
+  touch = false;
+  exptime = 0;
 }
 
 export class StoreKeyError extends RangeError {
@@ -150,6 +231,7 @@ export class Store {
   /** @internal */ readonly e: Engine;
   private readonly view: ItemView;
   private crawlCursor = 0;
+  private casOut = 0;
 
   private constructor(e: Engine) {
     this.e = e;
@@ -194,6 +276,11 @@ export class Store {
     return this.e.ctl[C_NOW];
   }
 
+  /** The CAS value the last successful write, delete-invalidate or arith gave its item. */
+  get lastCas(): number {
+    return this.casOut;
+  }
+
   /** memcached's realtime(): a protocol exptime to a store-relative second, 0 = never. */
   expiryToRelative(exptime: number): number {
     if (exptime === 0) return 0;
@@ -228,6 +315,101 @@ export class Store {
   /** touch: sets a new exptime; HIT or a miss code. */
   touch(key: Uint8Array, koff: number, klen: number, exptime: number): ReadResult {
     return this.read(key, koff, klen, null, true, exptime);
+  }
+
+  /**
+   * mg: a read with the meta protocol's options (see MetaGet): touch, vivify on a miss,
+   * recache and stale tokens, no LRU bump. The reader sees the item with `req`'s outputs set
+   * and the access time and fetched bit from before this read (for `h` and `l`).
+   */
+  metaGet(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    req: MetaGet,
+    reader: ItemReader,
+  ): ReadResult {
+    checkKey(klen);
+    const e = this.e;
+    const m32 = e.m32;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    let result: ReadResult = Read.MISS;
+    req.created = false;
+    req.won = false;
+    req.tokenSent = false;
+    req.stale = false;
+    lock(e.ctl, stripe, e.owner);
+    try {
+      let ref = find(e, hash, key, koff, klen);
+      if (ref !== 0) {
+        const dead = deadReason(e, ref);
+        if (dead !== ALIVE) {
+          removeFound(e, ref);
+          unlinkItem(e, ref, true);
+          result = dead === DEAD_EXPIRED ? Read.EXPIRED : Read.FLUSHED;
+          ref = 0;
+        }
+      }
+      if (ref === 0) {
+        if (!req.vivify) return result;
+        // Allocating under the stripe lock is safe: eviction only try-locks stripes.
+        ref = allocItem(e, klen, 0);
+        if (ref === 0) return result;
+        this.fillNew(ref, key, koff, klen, 0, this.expiryToRelative(req.vivifyExptime));
+        if (req.keyBinary) Atomics.or(m32, ref * 2 + H_META, S_KEY_BINARY);
+        setCas(e, ref, nextCas(e));
+        find(e, hash, key, koff, klen); // allocation may have moved e.found*
+        replaceOrInsert(e, 0, ref);
+        linkItem(e, ref);
+        req.created = true;
+        req.won = true;
+      } else {
+        const w = ref * 2;
+        if (req.touch) m32[w + H_EXPTIME] = this.expiryToRelative(req.exptime);
+        const exp = m32[w + H_EXPTIME];
+        if (
+          req.recache &&
+          (m32[w + H_META] & S_WON) === 0 &&
+          exp !== 0 &&
+          exp < this.expiryToRelative(req.recacheExptime)
+        )
+          req.won = true;
+      }
+      const meta = m32[ref * 2 + H_META];
+      req.tokenSent = (meta & S_WON) !== 0;
+      req.stale = (meta & S_STALE) !== 0;
+      // A stale item hands its token to the first client that sees it.
+      if (req.stale && !req.tokenSent && !req.peek) req.won = true;
+      if (req.won) Atomics.or(m32, ref * 2 + H_META, S_WON);
+      this.view.ref = ref;
+      reader.onHit(this.view);
+      if (!req.noBump) bump(e, ref);
+      result = Read.HIT;
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+    if (req.created) maybeGrow(e, 4);
+    return result;
+  }
+
+  /** Fills a freshly allocated item's header and key. */
+  private fillNew(
+    ref: number,
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    flags: number,
+    relExptime: number,
+  ): void {
+    const e = this.e;
+    const w = ref * 2;
+    e.m32[w + H_TIME] = e.ctl[C_NOW];
+    e.m32[w + H_EXPTIME] = relExptime;
+    e.m32[w + H_FLAGS] = flags | 0;
+    const kat = ref * REF_UNIT + e.hdr;
+    const m8 = e.m8;
+    for (let i = 0; i < klen; i++) m8[kat + i] = key[koff + i];
   }
 
   private read(
@@ -273,7 +455,8 @@ export class Store {
   /**
    * set / add / replace / append / prepend / cas. `casUnique` is compared for Mode.CAS, and
    * for the other modes when non-zero (the binary protocol's CAS on set/add/replace).
-   * append and prepend keep the item's flags and exptime, as memcached does.
+   * append and prepend keep the item's flags and exptime, as memcached does. `extras` carries
+   * the meta protocol's E, I, b and N (see WriteExtras). The stored item's CAS is `lastCas`.
    */
   write(
     mode: WriteMode,
@@ -286,6 +469,7 @@ export class Store {
     flags: number,
     exptime: number,
     casUnique = 0,
+    extras: WriteExtras | null = null,
   ): StoreResult {
     checkKey(klen);
     const e = this.e;
@@ -294,7 +478,25 @@ export class Store {
     if (!e.useCas && mode !== Mode.CAS) casUnique = 0;
     if (mode === Mode.APPEND || mode === Mode.PREPEND) {
       if (e.hdr + klen + vlen > this.settings.itemSizeMax) return Stored.TOO_LARGE;
-      return this.concat(mode, key, koff, klen, value, voff, vlen, casUnique);
+      const r = this.concat(mode, key, koff, klen, value, voff, vlen, casUnique, extras);
+      if (r === Stored.NOT_FOUND) {
+        // Only asked with extras.appendVivify: the item is missing, so create it.
+        const created = this.write(
+          Mode.ADD,
+          key,
+          koff,
+          klen,
+          value,
+          voff,
+          vlen,
+          0,
+          extras!.vivifyExptime,
+          0,
+          extras,
+        );
+        return created;
+      }
+      return r;
     }
     // memcached unlinks the old item when a set fails (too large, no memory), so no stale
     // value survives it; decided on the command as sent.
@@ -302,7 +504,7 @@ export class Store {
     // memcached's binary protocol turns set/add/replace with a CAS into a cas.
     if (casUnique !== 0) mode = Mode.CAS;
     const hash = murmur3(key, koff, klen);
-    if (mode !== Mode.ADD && e.hdr + klen + vlen <= e.chunkMax) {
+    if (mode !== Mode.ADD && e.hdr + klen + vlen <= e.chunkMax && extras?.invalidate !== true) {
       const r = this.overwrite(
         mode,
         hash,
@@ -315,6 +517,7 @@ export class Store {
         flags,
         exptime,
         casUnique,
+        extras,
       );
       if (r >= 0) return r as StoreResult;
     }
@@ -323,14 +526,8 @@ export class Store {
       if (dropOnFailure) this.delete(key, koff, klen);
       return e.hdr + klen + vlen > this.settings.itemSizeMax ? Stored.TOO_LARGE : Stored.NO_MEMORY;
     }
-    const w = ref * 2;
-    const m32 = e.m32;
-    m32[w + H_TIME] = e.ctl[C_NOW];
-    m32[w + H_EXPTIME] = this.expiryToRelative(exptime);
-    m32[w + H_FLAGS] = flags | 0;
-    const kat = ref * REF_UNIT + e.hdr;
-    const m8 = e.m8;
-    for (let i = 0; i < klen; i++) m8[kat + i] = key[koff + i];
+    this.fillNew(ref, key, koff, klen, flags, this.expiryToRelative(exptime));
+    if (extras?.keyBinary === true) Atomics.or(e.m32, ref * 2 + H_META, S_KEY_BINARY);
     writeValue(e, ref, 0, value, voff, vlen);
 
     const stripe = e.stripeIndex(hash);
@@ -353,10 +550,19 @@ export class Store {
         result = Stored.NOT_STORED;
       } else if (mode === Mode.CAS) {
         if (old === 0) result = Stored.NOT_FOUND;
-        else if (!e.useCas || getCas(e, old) !== casUnique) result = Stored.EXISTS;
+        else if (!e.useCas || getCas(e, old) !== casUnique) {
+          if (extras?.invalidate === true && e.useCas && casUnique < getCas(e, old)) {
+            // memcached's stale set: the older value is stored, marked stale, keeping the
+            // current item's exptime and whether its recache token is out.
+            const m32 = e.m32;
+            m32[ref * 2 + H_EXPTIME] = m32[old * 2 + H_EXPTIME];
+            Atomics.or(m32, ref * 2 + H_META, S_STALE | (m32[old * 2 + H_META] & S_WON));
+          } else result = Stored.EXISTS;
+        }
       }
       if (result === Stored.STORED) {
-        setCas(e, ref, nextCas(e));
+        this.casOut = newCasFor(e, extras);
+        setCas(e, ref, this.casOut);
         replaceOrInsert(e, old, ref);
         linkItem(e, ref);
         if (old !== 0) unlinkItem(e, old, false);
@@ -388,6 +594,7 @@ export class Store {
     flags: number,
     exptime: number,
     casUnique: number,
+    extras: WriteExtras | null,
   ): number {
     const e = this.e;
     const m32 = e.m32;
@@ -408,9 +615,11 @@ export class Store {
       m32[w + H_FLAGS] = flags | 0;
       m32[w + H_NBYTES] = vlen;
       writeValue(e, old, 0, value, voff, vlen);
-      setCas(e, old, nextCas(e));
-      Atomics.and(m32, w + H_META, ~S_FETCHED);
-      Atomics.or(m32, w + H_META, S_ACTIVE);
+      this.casOut = newCasFor(e, extras);
+      setCas(e, old, this.casOut);
+      // A new value starts fresh: unread, not stale, no recache token out.
+      Atomics.and(m32, w + H_META, ~(S_FETCHED | S_STALE | S_WON | S_KEY_BINARY));
+      Atomics.or(m32, w + H_META, S_ACTIVE | (extras?.keyBinary === true ? S_KEY_BINARY : 0));
       countOverwrite(e, cls, vlen - oldLen);
       return Stored.STORED;
     } finally {
@@ -427,6 +636,7 @@ export class Store {
     voff: number,
     vlen: number,
     casUnique: number,
+    extras: WriteExtras | null,
   ): StoreResult {
     const e = this.e;
     const hash = murmur3(key, koff, klen);
@@ -441,7 +651,7 @@ export class Store {
           removeFound(e, old);
           unlinkItem(e, old, true);
         }
-        return Stored.NOT_STORED;
+        return extras?.appendVivify === true ? Stored.NOT_FOUND : Stored.NOT_STORED;
       }
       if (casUnique !== 0 && getCas(e, old) !== casUnique) return Stored.EXISTS;
       const ow = old * 2;
@@ -453,12 +663,8 @@ export class Store {
       // skips ours, so `old` cannot be evicted under us.
       const ref = allocItem(e, klen, oldLen + vlen);
       if (ref === 0) return Stored.NOT_STORED;
-      const w = ref * 2;
-      m32[w + H_TIME] = e.ctl[C_NOW];
-      m32[w + H_EXPTIME] = m32[ow + H_EXPTIME];
-      m32[w + H_FLAGS] = m32[ow + H_FLAGS];
-      const kat = ref * REF_UNIT + e.hdr;
-      for (let i = 0; i < klen; i++) e.m8[kat + i] = key[koff + i];
+      this.fillNew(ref, key, koff, klen, m32[ow + H_FLAGS], m32[ow + H_EXPTIME]);
+      Atomics.or(m32, ref * 2 + H_META, m32[ow + H_META] & S_KEY_BINARY);
       if (mode === Mode.APPEND) {
         copyValueBetween(e, old, ref, 0);
         writeValue(e, ref, oldLen, value, voff, vlen);
@@ -466,7 +672,8 @@ export class Store {
         writeValue(e, ref, 0, value, voff, vlen);
         copyValueBetween(e, old, ref, vlen);
       }
-      setCas(e, ref, nextCas(e));
+      this.casOut = newCasFor(e, extras);
+      setCas(e, ref, this.casOut);
       find(e, hash, key, koff, klen);
       replaceOrInsert(e, old, ref);
       linkItem(e, ref);
@@ -498,6 +705,61 @@ export class Store {
   }
 
   /**
+   * md: a delete that can instead invalidate the item (I: mark it stale, new CAS, optional
+   * new exptime, the recache token back in play) or empty its value (x: flags and exptime
+   * stay). With a non-zero casUnique only when the item's CAS matches.
+   */
+  metaDelete(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    casUnique: number,
+    opts: MetaDelete,
+  ): DeleteResult {
+    if (!opts.invalidate && !opts.removeValue) return this.delete(key, koff, klen, casUnique);
+    checkKey(klen);
+    const e = this.e;
+    const m32 = e.m32;
+    const hash = murmur3(key, koff, klen);
+    const stripe = e.stripeIndex(hash);
+    lock(e.ctl, stripe, e.owner);
+    try {
+      let ref = find(e, hash, key, koff, klen);
+      if (ref === 0) return Deleted.NOT_FOUND;
+      if (deadReason(e, ref) !== ALIVE) {
+        removeFound(e, ref);
+        unlinkItem(e, ref, true);
+        return Deleted.NOT_FOUND;
+      }
+      if (casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
+      if (opts.removeValue) {
+        // A new empty item takes the old one's place (a chained value's chunks go with it).
+        const old = ref;
+        ref = allocItem(e, klen, 0);
+        if (ref === 0) return Deleted.NOT_FOUND;
+        const ow = old * 2;
+        this.fillNew(ref, key, koff, klen, m32[ow + H_FLAGS], m32[ow + H_EXPTIME]);
+        Atomics.or(m32, ref * 2 + H_META, m32[ow + H_META] & (S_KEY_BINARY | S_STALE | S_WON));
+        find(e, hash, key, koff, klen);
+        replaceOrInsert(e, old, ref);
+        linkItem(e, ref);
+        unlinkItem(e, old, false);
+      }
+      const w = ref * 2;
+      if (opts.invalidate) {
+        if (opts.touch) m32[w + H_EXPTIME] = this.expiryToRelative(opts.exptime);
+        Atomics.or(m32, w + H_META, S_STALE);
+        Atomics.and(m32, w + H_META, ~S_WON);
+      }
+      this.casOut = newCasFor(e, opts);
+      setCas(e, ref, this.casOut);
+      return Deleted.DELETED;
+    } finally {
+      unlock(e.ctl, stripe);
+    }
+  }
+
+  /**
    * incr / decr with memcached's rules: the value must be a decimal unsigned 64-bit number;
    * incr wraps at 2^64, decr stops at 0. A result no longer than the old value is written in
    * place, padded with spaces (memcached does the same); a longer one makes a new item.
@@ -513,68 +775,123 @@ export class Store {
     initial: bigint | null = null,
     exptime = 0,
     casUnique = 0,
+    extras: ArithExtras | null = null,
   ): ArithResult {
     checkKey(klen);
     const e = this.e;
-    const m32 = e.m32;
     const hash = murmur3(key, koff, klen);
     const stripe = e.stripeIndex(hash);
-    let created = false;
+    out.created = false;
     lock(e.ctl, stripe, e.owner);
     try {
-      let old = find(e, hash, key, koff, klen);
-      if (old !== 0 && deadReason(e, old) !== ALIVE) {
-        removeFound(e, old);
-        unlinkItem(e, old, true);
-        find(e, hash, key, koff, klen);
-        old = 0;
-      }
-      if (old === 0) {
-        if (initial === null) return Arith.NOT_FOUND;
-        const digits = decimalBytes(initial);
-        const ref = this.newCounter(key, koff, klen, digits, 0, this.expiryToRelative(exptime));
-        if (ref === 0) return Arith.NO_MEMORY;
-        find(e, hash, key, koff, klen); // allocation may have moved e.found*
-        replaceOrInsert(e, 0, ref);
-        linkItem(e, ref);
-        out.value = initial;
+      const ref = this.arithLocked(
+        key,
+        koff,
+        klen,
+        hash,
+        incr,
+        delta,
+        out,
+        initial,
+        exptime,
+        casUnique,
+        extras,
+      );
+      if (ref !== 0) {
+        const w = ref * 2;
+        if (extras?.touch === true) e.m32[w + H_EXPTIME] = this.expiryToRelative(extras.exptime);
+        const exp = e.m32[w + H_EXPTIME];
+        out.ttl = exp === 0 ? -1 : exp - e.ctl[C_NOW];
         out.cas = getCas(e, ref);
-        created = true;
+        this.casOut = out.cas;
         return Arith.OK;
       }
-      const ow = old * 2;
-      // memcached's do_add_delta: empty and chained values fail before the CAS check.
-      if (m32[ow + H_NBYTES] === 0 || (m32[ow + H_META] & S_CHAINED) !== 0)
-        return Arith.NON_NUMERIC;
-      if (casUnique !== 0 && getCas(e, old) !== casUnique) return Arith.EXISTS;
-      const current = parseCounter(e, old);
-      if (current < 0n) return Arith.NON_NUMERIC;
-      let next: bigint;
-      if (incr) next = (current + delta) % TWO64;
-      else next = delta > current ? 0n : current - delta;
-      const digits = decimalBytes(next);
-      const oldLen = m32[ow + H_NBYTES];
-      out.value = next;
-      if (digits.length <= oldLen) {
-        const at = old * REF_UNIT + e.hdr + (m32[ow + H_META] & 0xff);
-        for (let i = 0; i < oldLen; i++) e.m8[at + i] = i < digits.length ? digits[i] : 0x20;
-        setCas(e, old, nextCas(e));
-        touchTime(e, old);
-        out.cas = getCas(e, old);
-        return Arith.OK;
-      }
-      const ref = this.newCounter(key, koff, klen, digits, m32[ow + H_FLAGS], m32[ow + H_EXPTIME]);
-      if (ref === 0) return Arith.NO_MEMORY;
-      find(e, hash, key, koff, klen);
-      replaceOrInsert(e, old, ref);
-      linkItem(e, ref);
-      unlinkItem(e, old, false);
-      out.cas = getCas(e, ref);
-      return Arith.OK;
+      return this.arithFailure;
     } finally {
       unlock(e.ctl, stripe);
-      if (created) maybeGrow(e, 4);
+      if (out.created) maybeGrow(e, 4);
     }
+  }
+
+  private arithFailure: ArithResult = Arith.OK;
+
+  /** arith under the stripe lock: returns the changed or created item, or 0 with the reason
+   * in arithFailure. */
+  private arithLocked(
+    key: Uint8Array,
+    koff: number,
+    klen: number,
+    hash: number,
+    incr: boolean,
+    delta: bigint,
+    out: ArithOutput,
+    initial: bigint | null,
+    exptime: number,
+    casUnique: number,
+    extras: ArithExtras | null,
+  ): number {
+    const e = this.e;
+    const m32 = e.m32;
+    let old = find(e, hash, key, koff, klen);
+    if (old !== 0 && deadReason(e, old) !== ALIVE) {
+      removeFound(e, old);
+      unlinkItem(e, old, true);
+      find(e, hash, key, koff, klen);
+      old = 0;
+    }
+    if (old === 0) {
+      if (initial === null) return this.fail(Arith.NOT_FOUND);
+      const digits = decimalBytes(initial);
+      const rel = this.expiryToRelative(exptime);
+      const ref = this.newCounter(key, koff, klen, digits, 0, rel, extras);
+      if (ref === 0) return this.fail(Arith.NO_MEMORY);
+      find(e, hash, key, koff, klen); // allocation may have moved e.found*
+      replaceOrInsert(e, 0, ref);
+      linkItem(e, ref);
+      out.value = initial;
+      out.created = true;
+      return ref;
+    }
+    const ow = old * 2;
+    // memcached's do_add_delta: empty and chained values fail before the CAS check.
+    if (m32[ow + H_NBYTES] === 0 || (m32[ow + H_META] & S_CHAINED) !== 0)
+      return this.fail(Arith.NON_NUMERIC);
+    if (casUnique !== 0 && getCas(e, old) !== casUnique) return this.fail(Arith.EXISTS);
+    const current = parseCounter(e, old);
+    if (current < 0n) return this.fail(Arith.NON_NUMERIC);
+    let next: bigint;
+    if (incr) next = (current + delta) % TWO64;
+    else next = delta > current ? 0n : current - delta;
+    const digits = decimalBytes(next);
+    const oldLen = m32[ow + H_NBYTES];
+    out.value = next;
+    if (digits.length <= oldLen) {
+      const at = old * REF_UNIT + e.hdr + (m32[ow + H_META] & 0xff);
+      for (let i = 0; i < oldLen; i++) e.m8[at + i] = i < digits.length ? digits[i] : 0x20;
+      setCas(e, old, newCasFor(e, extras));
+      touchTime(e, old);
+      return old;
+    }
+    const ref = this.newCounter(
+      key,
+      koff,
+      klen,
+      digits,
+      m32[ow + H_FLAGS],
+      m32[ow + H_EXPTIME],
+      extras,
+    );
+    if (ref === 0) return this.fail(Arith.NO_MEMORY);
+    find(e, hash, key, koff, klen);
+    replaceOrInsert(e, old, ref);
+    linkItem(e, ref);
+    unlinkItem(e, old, false);
+    return ref;
+  }
+
+  private fail(r: ArithResult): number {
+    this.arithFailure = r;
+    return 0;
   }
 
   private newCounter(
@@ -584,18 +901,14 @@ export class Store {
     digits: Uint8Array,
     flags: number,
     relExptime: number,
+    extras: ArithExtras | null,
   ): number {
     const e = this.e;
     const ref = allocItem(e, klen, digits.length);
     if (ref === 0) return 0;
-    const w = ref * 2;
-    e.m32[w + H_TIME] = e.ctl[C_NOW];
-    e.m32[w + H_EXPTIME] = relExptime;
-    e.m32[w + H_FLAGS] = flags;
-    const kat = ref * REF_UNIT + e.hdr;
-    for (let i = 0; i < klen; i++) e.m8[kat + i] = key[koff + i];
+    this.fillNew(ref, key, koff, klen, flags, relExptime);
     writeValue(e, ref, 0, digits, 0, digits.length);
-    setCas(e, ref, nextCas(e));
+    setCas(e, ref, newCasFor(e, extras));
     return ref;
   }
 
@@ -699,13 +1012,19 @@ function checkKey(klen: number): void {
   }
 }
 
-/** memcached's hit bookkeeping: the first read sets FETCHED, a later one ACTIVE. */
+/** The CAS a changed item gets: meta's E value when given, else the next one. */
+function newCasFor(e: Engine, extras: { newCas: number } | null): number {
+  if (!e.useCas) return 0;
+  return extras !== null && extras.newCas !== 0 ? extras.newCas : nextCas(e);
+}
+
 /** memcached's do_item_update: a use that is not a read only refreshes the access time. */
 function touchTime(e: Engine, ref: number): void {
   const now = e.ctl[C_NOW];
   if (e.m32[ref * 2 + H_TIME] !== now) e.m32[ref * 2 + H_TIME] = now;
 }
 
+/** memcached's hit bookkeeping: the first read sets FETCHED, a later one ACTIVE. */
 function bump(e: Engine, ref: number): void {
   const w = ref * 2;
   const m32 = e.m32;
