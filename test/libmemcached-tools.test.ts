@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, startServer } from '@slabcache/server';
 import t from 'tap';
 import { run, skipUnlessOnPath } from './helpers/exec.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -342,3 +343,30 @@ t.test('memcdump lists the keys', { skip: skipUnlessOnPath('memccp', 'memcdump')
     `one key a line (${listed.length} listed)`,
   );
 });
+
+t.test(
+  'memccp --udp stores over UDP',
+  { skip: skipUnlessOnPath('memccp', 'memccat') },
+  async (t) => {
+    // libmemcached sends UDP sets as noreply and reads nothing back; memccat reads over TCP.
+    // SLABCACHE_TEST_TARGET must then serve UDP on its TCP port (memcached -p P -U P).
+    let tcp = servers;
+    let udp = servers;
+    if (!server.external) {
+      const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1'], { cpus: 2 });
+      const own = await startServer(config, { ephemeralUdp: true, log: () => {} });
+      t.teardown(() => own.close());
+      tcp = `--servers=127.0.0.1:${own.port}`;
+      udp = `--servers=127.0.0.1:${own.udpPort}`;
+    }
+    const small = file('udp-small.txt', 'over udp\n');
+    const large = file('udp-large.txt', randomBytes(1500).toString('base64'));
+    const cp = await run('memccp', [udp, '--udp', '--flags=77', small, large]);
+    t.equal(cp.code, 0, `memccp --udp exits 0 (stderr: ${cp.stderr})`);
+    const stored = () => run('memccat', [tcp, '--flags', 'udp-small.txt']);
+    t.ok(await eventually(async () => (await stored()).code === 0), 'the set arrived');
+    t.equal((await stored()).out, '77\nover udp\n\n', 'with its flags (--flags prints them first)');
+    const back = await run('memccat', [tcp, 'udp-small.txt', 'udp-large.txt']);
+    t.equal(back.out, `over udp\n\n${readFileSync(large, 'utf8')}\n`, 'both values, byte for byte');
+  },
+);

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { Tokens } from '@slabcache/protocol';
 import type { ItemReader, ItemView } from '@slabcache/store';
 import { dispatchPacket } from './binary/dispatch.ts';
+import type { MetaSetReply } from './commands/meta/set.ts';
 import { completeStorage, type StorageRequest } from './commands/storage.ts';
 import { type ServerContext, SH_VERBOSITY } from './context.ts';
 import { Output, type Transport } from './output.ts';
@@ -54,6 +55,10 @@ export class Connection implements ItemReader {
   /** Set by a command that ends with "noreply": its reply, even an error, is dropped. */
   noreply = false;
   closeAfterWrite = false;
+  /** UDP: each command's replies go out on their own (memcached frames every reply as its own
+   * group of datagrams); a stream socket gets one write per read. */
+  replyPerCommand = false;
+  /** The connection table's slot; -1 for none (UDP, which memcached does not list). */
   private slot: number;
   private closed = false;
   private waitingDrain = false;
@@ -68,6 +73,8 @@ export class Connection implements ItemReader {
   private state = LINE;
   /** A storage command waiting for its data block. */
   readonly storage: StorageRequest;
+  /** What a meta set's reply echoes, made on the first ms. */
+  metaSet: MetaSetReply | null = null;
   private value: Buffer | null = null;
   private valueFill = 0;
   private swallowLeft = 0;
@@ -166,7 +173,7 @@ export class Connection implements ItemReader {
     const ctx = this.ctx;
     const limit = ctx.config.reqsPerEvent;
     let handled = 0;
-    ctx.conns.setState(this.slot, ConnState.PARSE);
+    this.setState(ConnState.PARSE);
     while (pos < end && !this.closed) {
       if (this.state === DATA) {
         pos = this.fillValue(buf, pos, end);
@@ -185,6 +192,7 @@ export class Connection implements ItemReader {
           const after = dispatchPacket(this, buf, pos, end);
           if (after === pos) break; // an incomplete packet: wait for the rest
           pos = after;
+          if (this.replyPerCommand) this.flush();
           if (this.closeAfterWrite) break;
           if ((++handled >= limit || this.out.len >= OUT_HIGH_WATER) && pos < end) {
             this.yieldRest(buf, pos, end, handled >= limit);
@@ -206,6 +214,7 @@ export class Connection implements ItemReader {
         ctx.log(2, `<${this.id} ${buf.toString('latin1', pos, lineEnd)}`);
       pos = dispatchLine(this, buf, pos, lineEnd, lf + 1, end);
       this.noreply = false;
+      if (this.replyPerCommand) this.flush();
       if (this.closeAfterWrite) break;
       if ((++handled >= limit || this.out.len >= OUT_HIGH_WATER) && pos < end) {
         this.yieldRest(buf, pos, end, handled >= limit);
@@ -215,8 +224,7 @@ export class Connection implements ItemReader {
     if (pos < end && !this.closed) this.saveRest(buf, pos, end);
     this.flush();
     if (!this.closed) {
-      ctx.conns.setState(
-        this.slot,
+      this.setState(
         this.waitingDrain
           ? ConnState.MWRITE
           : this.state === DATA
@@ -288,7 +296,8 @@ export class Connection implements ItemReader {
 
   /** memcached keeps reading a long line only if it is a multi-get. */
   private longLineAllowed(buf: Buffer, pos: number, end: number): boolean {
-    if (end - pos > MULTIGET_LINE_LIMIT) return false;
+    // Nor before ascii auth (-Y), whose reader allows no long line at all.
+    if (end - pos > MULTIGET_LINE_LIMIT || !this.authenticated) return false;
     let p = pos;
     while (p < end && buf[p] === 0x20) p++;
     if (p - pos > 100) return false;
@@ -376,7 +385,30 @@ export class Connection implements ItemReader {
   }
 
   lastCommandNow(): void {
-    this.ctx.conns.touch(this.slot, this.ctx.store.relativeTime);
+    if (this.slot >= 0) this.ctx.conns.touch(this.slot, this.ctx.store.relativeTime);
+  }
+
+  /** What `stats conns` shows for this connection. */
+  private setState(state: number): void {
+    if (this.slot >= 0) this.ctx.conns.setState(this.slot, state);
+  }
+
+  /**
+   * UDP: runs the commands of one datagram, buf[pos, end). Each datagram stands alone
+   * (memcached's UDP reader overwrites its buffer with every datagram): whatever the previous
+   * one left unfinished (a line, a data block, a swallow) is dropped, the protocol is read from
+   * the first byte again, and a command that closed the connection (quit, junk) ended only that
+   * datagram. The caller counts bytes_read (memcached counts the frame header too).
+   */
+  receiveDatagram(buf: Buffer, pos: number, end: number): void {
+    this.closed = false;
+    this.closeAfterWrite = false;
+    this.state = LINE;
+    this.value = null;
+    this.swallowLeft = 0;
+    this.carryLen = 0;
+    this.protocol = Proto.UNKNOWN;
+    this.run(buf, pos, end);
   }
 
   private flush(): void {
@@ -390,7 +422,7 @@ export class Connection implements ItemReader {
     if (!ok) {
       this.waitingDrain = true;
       socket.pause();
-      this.ctx.conns.setState(this.slot, ConnState.MWRITE);
+      this.setState(ConnState.MWRITE);
     }
     if (this.closeAfterWrite && !this.waitingDrain) socket.end();
   }

@@ -88,8 +88,12 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE')
-      fail(`failed to listen on TCP port ${config.port}: Address already in use`, 71);
+    if (e.code === 'EADDRINUSE') {
+      // The error names what was busy: a TCP or UDP port, or the unix socket's path.
+      const what = e.syscall === 'bind' && e.message.includes('udp') ? 'UDP port' : 'TCP port';
+      const where = config.unixSocket ?? `${what} ${(e as { port?: number }).port ?? config.port}`;
+      fail(`failed to listen on ${where}: Address already in use`, 71);
+    }
     fail(e.message ?? String(err));
   }
   dropPrivileges(config.user);

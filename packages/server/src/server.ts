@@ -3,7 +3,8 @@
  * threads that listen on one port with SO_REUSEPORT, keeps the clock, and runs background
  * maintenance (crawler, slab automover). It serves no client itself.
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { MiB, type SharedStore, Store } from '@slabcache/store';
@@ -23,6 +24,7 @@ import { Maintenance } from './maintenance.ts';
 import { connectionTableBytes } from './stats/connections.ts';
 import { countersBytes } from './stats/counters.ts';
 import { ResetBaseline } from './stats/report.ts';
+import { bindUdp, closeUdp, udpSocket } from './udp/socket.ts';
 
 export interface WorkerData {
   slot: number;
@@ -36,6 +38,8 @@ export interface WorkerData {
   version: string;
   startedAt: number;
   addresses: { host: string; port: number }[];
+  /** Where this worker serves UDP (-U); empty when UDP is off. */
+  udpAddresses: { host: string; port: number }[];
   reusePort: boolean;
   unixSocket: string | null;
   /** Users for SASL (-S) or ascii auth (-Y); null when neither is on. */
@@ -45,6 +49,8 @@ export interface WorkerData {
 export interface RunningServer {
   /** The TCP port clients connect to (the chosen one when -p 0), 0 with a unix socket only. */
   port: number;
+  /** The UDP port (-U, or the chosen one with `ephemeralUdp`); 0 when UDP is off. */
+  udpPort: number;
   hosts: string[];
   /** The main thread's handle on the store (tests and the admin service read it). */
   store: Store;
@@ -58,6 +64,9 @@ export interface StartOptions {
   /** Called when a client sends `shutdown` (with -A). */
   onShutdown?: (graceful: boolean) => void;
   log?: (line: string) => void;
+  /** Serves UDP on a port the OS picks, read back from `udpPort` (for tests: -U 0 means UDP
+   * off, as in memcached). */
+  ephemeralUdp?: boolean;
 }
 
 const WORKER_URL = new URL(
@@ -125,7 +134,31 @@ export async function startServer(
       );
     }
   }
-  if (config.unixSocket !== null && existsSync(config.unixSocket)) unlinkSync(config.unixSocket);
+  // UDP on the same addresses, probed the same way. memcached serves neither with -s.
+  const udpOn = hosts.length > 0 && (config.udpPort !== 0 || options.ephemeralUdp === true);
+  let udpPort = 0;
+  let udpProbe: UdpSocket | null = null;
+  if (udpOn) {
+    const exclusive = udpSocket(hosts[0], false);
+    try {
+      udpPort = await bindUdp(exclusive, hosts[0], entries[0].port ?? config.udpPort);
+      await closeUdp(exclusive);
+      if (reusePort) {
+        udpProbe = udpSocket(hosts[0], true);
+        await bindUdp(udpProbe, hosts[0], udpPort);
+      }
+    } catch (err) {
+      exclusive.close();
+      udpProbe?.close();
+      if (probe?.listening) await closeServer(probe);
+      throw err;
+    }
+  }
+  const workerConfig = udpOn ? { ...config, udpPort } : config;
+  /** -l entries on their own port keep it; the others take the first's (TCP and UDP alike). */
+  const addressesOn = (first: number) =>
+    entries.map((a, i) => ({ host: a.host, port: i === 0 ? first : (a.port ?? first) }));
+  if (config.unixSocket !== null) removeSocketFile(config.unixSocket);
 
   const workers: Worker[] = [];
   const ready: Promise<void>[] = [];
@@ -139,12 +172,11 @@ export async function startServer(
       conns,
       baseline,
       shared: sharedBuf,
-      config,
+      config: workerConfig,
       version: MEMCACHED_VERSION,
       startedAt,
-      addresses: listenHere
-        ? entries.map((a, i) => ({ host: a.host, port: i === 0 ? port : (a.port ?? port) }))
-        : [],
+      addresses: listenHere ? addressesOn(port) : [],
+      udpAddresses: listenHere && udpOn ? addressesOn(udpPort) : [],
       reusePort,
       unixSocket: slot === 0 ? config.unixSocket : null,
       credentials,
@@ -172,14 +204,20 @@ export async function startServer(
       }),
     );
   }
+  // memcached binds its unix socket under umask(~mask): the file never has looser permissions.
+  const umask = config.unixSocket !== null ? process.umask(~config.unixMask & 0o777) : null;
   try {
     await Promise.all(ready);
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()));
     if (probe?.listening) await closeServer(probe);
+    udpProbe?.close();
     throw err;
+  } finally {
+    if (umask !== null) process.umask(umask);
   }
   if (probe?.listening) await closeServer(probe);
+  if (udpProbe !== null) await closeUdp(udpProbe);
   for (const [slot, worker] of workers.entries()) {
     worker.removeAllListeners('exit');
     worker.removeAllListeners('error');
@@ -208,13 +246,21 @@ export async function startServer(
             }),
         ),
       );
-      if (config.unixSocket !== null && existsSync(config.unixSocket))
-        unlinkSync(config.unixSocket);
+      if (config.unixSocket !== null) removeSocketFile(config.unixSocket);
     })();
     return closing;
   };
 
-  return { port: hosts.length > 0 ? port : 0, hosts, store, reusePort, close };
+  return { port: hosts.length > 0 ? port : 0, udpPort, hosts, store, reusePort, close };
+}
+
+/** Removes a unix socket file: a stale one before listening (memcached replaces it too), ours
+ * after closing. Any other kind of file stays, and listening then fails as memcached's does
+ * (Address already in use). */
+function removeSocketFile(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {}
 }
 
 /** -Y names its file; -S reads memcached's MEMCACHED_SASL_PWDB (its built-in password

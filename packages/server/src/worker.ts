@@ -1,8 +1,8 @@
 /**
  * A worker thread: opens the shared store, listens on the server's port(s) with SO_REUSEPORT
- * (the kernel spreads connections across workers), and runs connections. Everything it needs
- * arrives in workerData; it talks back to the main thread only to report listening, to ask
- * for shutdown, and to confirm it closed.
+ * (the kernel spreads connections, and UDP datagrams, across workers), and runs connections.
+ * Everything it needs arrives in workerData; it talks back to the main thread only to report
+ * listening, to ask for shutdown, and to confirm it closed.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,6 +15,7 @@ import type { WorkerData } from './server.ts';
 import { ConnectionTable } from './stats/connections.ts';
 import { Counters } from './stats/counters.ts';
 import { ResetBaseline } from './stats/report.ts';
+import { UdpListener } from './udp/listener.ts';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -44,6 +45,7 @@ const ctx: ServerContext = {
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
+let udp: UdpListener | null = null;
 
 function serve(unix: boolean): Server {
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
@@ -64,12 +66,17 @@ async function start(): Promise<void> {
   for (const { host, port } of data.addresses) {
     await listenOn(serve(false), { host, port, backlog: cfg.backlog, reusePort: data.reusePort });
   }
+  if (data.udpAddresses.length > 0) {
+    udp = new UdpListener(ctx);
+    await udp.listen(data.udpAddresses, data.reusePort);
+  }
 }
 
 port.on('message', (msg: { type: string }) => {
   if (msg.type !== 'close') return;
   for (const s of servers) s.close();
   for (const s of sockets) s.destroy();
+  udp?.close();
   port.postMessage({ type: 'closed' });
 });
 

@@ -6,6 +6,7 @@
  */
 import { ascii, Replies, type Tokens } from '@slabcache/protocol';
 import type { WriteMode } from '@slabcache/store';
+import { asciiAuthLine } from '../auth/ascii-auth.ts';
 import { arithmetic } from '../commands/arithmetic.ts';
 import { cacheMemlimit } from '../commands/cache-memlimit.ts';
 import { deleteCommand } from '../commands/delete.ts';
@@ -13,6 +14,12 @@ import { flushAll } from '../commands/flush-all.ts';
 import { get } from '../commands/get.ts';
 import { lru } from '../commands/lru.ts';
 import { lruCrawler } from '../commands/lru-crawler.ts';
+import { metaArithmetic } from '../commands/meta/arithmetic.ts';
+import { metaDebug } from '../commands/meta/debug.ts';
+import { metaDelete } from '../commands/meta/delete.ts';
+import { metaGet } from '../commands/meta/get.ts';
+import { metaNoop } from '../commands/meta/noop.ts';
+import { metaSet } from '../commands/meta/set.ts';
 import { quit } from '../commands/quit.ts';
 import { shutdown } from '../commands/shutdown.ts';
 import { slabs } from '../commands/slabs.ts';
@@ -55,6 +62,12 @@ const TABLE: Entry[] = [
   { name: ascii('gat'), min: 2, max: INF, run: lineOnly((c, t) => get(c, t, false, true)) },
   { name: ascii('gats'), min: 2, max: INF, run: lineOnly((c, t) => get(c, t, true, true)) },
   { name: ascii('bget'), min: 2, max: INF, run: lineOnly((c, t) => get(c, t, false, false)) },
+  { name: ascii('mg'), min: 2, max: INF, run: lineOnly(metaGet) },
+  { name: ascii('ms'), min: 2, max: INF, run: metaSet },
+  { name: ascii('md'), min: 2, max: INF, run: lineOnly(metaDelete) },
+  { name: ascii('ma'), min: 2, max: INF, run: lineOnly(metaArithmetic) },
+  { name: ascii('mn'), min: 1, max: INF, run: lineOnly(metaNoop) },
+  { name: ascii('me'), min: 1, max: INF, run: lineOnly(metaDebug) },
   { name: ascii('set'), min: 5, max: 6, run: storage(StoreCommand.SET) },
   { name: ascii('add'), min: 5, max: 6, run: storage(StoreCommand.ADD) },
   { name: ascii('replace'), min: 5, max: 6, run: storage(StoreCommand.REPLACE) },
@@ -108,6 +121,8 @@ export function dispatchLine(
 ): number {
   const t = c.tokens;
   const n = t.split(buf, start, lineEnd);
+  // -Y: until it authenticates, a connection's every line is an auth attempt.
+  if (!c.authenticated) return asciiAuthLine(c, t, n, buf, next, end);
   // memcached: no valid command is shorter than two bytes.
   if (n === 0 || t.length(0) < 2) {
     c.reply(Replies.ERROR);

@@ -9,8 +9,16 @@ export interface TestServer extends RunningServer {
   host: string;
 }
 
-export async function startTestServer(flags: string[] = []): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Also serve UDP, on an ephemeral port (server.udpPort). */
+  udp?: boolean;
+}
+
+export async function startTestServer(
+  flags: string[] = [],
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', ...flags], { cpus: 2 });
-  const server = await startServer(config, { log: () => {} });
+  const server = await startServer(config, { log: () => {}, ephemeralUdp: options.udp });
   return Object.assign(server, { host: '127.0.0.1' });
 }
