@@ -1,13 +1,15 @@
 /**
- * The load generator's engine for scripts/bench/server.ts: a closed-loop memcached text-protocol
- * client on raw `net` sockets, built to cost the generator as little CPU per request as possible.
+ * The load generator's engine for scripts/bench/server.ts: a closed-loop memcached client (text,
+ * meta or binary protocol) on raw `net` sockets, built to cost the generator as little CPU per
+ * request as possible.
  *
  * - Requests are pre-encoded once per workload into one contiguous buffer (a "stream" of a few
  *   hundred thousand requests in random order). Sending k requests is one `write` of a slice of
  *   it: no per-request string building, no copying.
  * - Replies are read into one reused buffer per socket (`onread`), and a byte-level parser only
- *   counts them: terminal lines (END, STORED, errors) complete a request, VALUE lines count a hit
- *   and skip the data block by its byte count.
+ *   counts them and checks each is the reply its request wants: text and meta lines (END,
+ *   STORED; EN, HD; VALUE and VA skip their data block by its byte count), binary headers
+ *   (status and body length; the body is skipped).
  * - Latency: one `performance.now()` per socket read and per write (every request in a write
  *   shares its send time, every reply in a read its arrival time), recorded in a preallocated
  *   log-linear histogram (128 sub-buckets per power of two, under 1% error).
@@ -17,6 +19,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Binary } from '../../packages/protocol/src/index.ts';
 
 // ---- keys -----------------------------------------------------------------------------------
 
@@ -90,11 +93,15 @@ function bucketMid(idx: number): number {
 
 // ---- workloads and request streams ----------------------------------------------------------
 
+/** The wire a workload speaks: classic text, meta text (mg/ms), or binary (Get/Set). */
+export type Protocol = 'text' | 'meta' | 'binary';
+
 export interface WorkloadSpec {
   name: string;
+  protocol: Protocol;
   /** Fraction of requests that are gets (the rest are sets). */
   getRatio: number;
-  /** Keys per get (`get k1 k2 ...`). */
+  /** Keys per get (`get k1 k2 ...`; text only, the other protocols get one key a request). */
   multi: number;
   /** Value size of sets, and of the preloaded items. */
   valueLen: number;
@@ -105,14 +112,23 @@ export interface WorkloadSpec {
   depth: number;
 }
 
+/** What a request asks for; replies are checked against it (ERR never matches). */
+const GET = 0;
+const SET = 1;
+const ERR = 2;
+const KIND_NAME = ['get', 'set', 'error'];
+
 export interface RequestStream {
   buf: Buffer;
   /** offsets[i] is where request i starts; offsets[count] === buf.length. */
   offsets: Uint32Array;
+  /** kinds[i] is request i's GET or SET. */
+  kinds: Uint8Array;
   count: number;
 }
 
 const STREAM_TARGET_BYTES = 16 * 1024 * 1024;
+const MAX_KEY = 20;
 
 /** xorshift32: a deterministic stream so both servers get the very same requests. */
 function rng(seed: number): () => number {
@@ -127,10 +143,92 @@ function rng(seed: number): () => number {
   };
 }
 
+// memcached's binary protocol (packages/protocol/src/binary): a 24-byte header, then extras,
+// key, value.
+const { HEADER_LENGTH: BIN_HEADER, Opcode, Status } = Binary;
+
+/** A request's header (vbucket, opaque and CAS 0), then `extrasLen` zero bytes of extras. */
+function binaryHead(opcode: number, keyLen: number, extrasLen: number, valueLen: number): Buffer {
+  const h = Buffer.alloc(BIN_HEADER + extrasLen);
+  const body = extrasLen + keyLen + valueLen;
+  Binary.writeHeader(h, 0, Binary.REQUEST_MAGIC, opcode, 0, keyLen, extrasLen, body, 0, 0);
+  return h;
+}
+
+/**
+ * One kind of request as constant bytes around its keys: head, then sep + key for each key,
+ * then tail. Only the binary head depends on the keys (their total length), so it is built
+ * once per key length.
+ */
+interface Template {
+  headLen: number;
+  head: (keyBytes: number) => Buffer;
+  sep: Buffer;
+  tail: Buffer;
+}
+
+function fixed(head: string, sep: string, tail: Buffer | string): Template {
+  const h = Buffer.from(head, 'latin1');
+  return {
+    headLen: h.length,
+    head: () => h,
+    sep: Buffer.from(sep, 'latin1'),
+    tail: typeof tail === 'string' ? Buffer.from(tail, 'latin1') : tail,
+  };
+}
+
+function binary(opcode: number, extrasLen: number, value: Buffer): Template {
+  const heads: Buffer[] = [];
+  return {
+    headLen: BIN_HEADER + extrasLen,
+    head: (keyBytes) => {
+      heads[keyBytes] ??= binaryHead(opcode, keyBytes, extrasLen, value.length);
+      return heads[keyBytes];
+    },
+    sep: Buffer.alloc(0),
+    tail: value,
+  };
+}
+
+/** The get and set templates of a workload. */
+function templates(w: WorkloadSpec): { get: Template; set: Template } {
+  const value = Buffer.alloc(w.valueLen, 'v');
+  const dataBlock = Buffer.concat([value, Buffer.from('\r\n', 'latin1')]);
+  const withData = (line: string) => Buffer.concat([Buffer.from(line, 'latin1'), dataBlock]);
+  switch (w.protocol) {
+    case 'text':
+      return {
+        get: fixed('get', ' ', '\r\n'),
+        set: fixed('set', ' ', withData(` 0 0 ${w.valueLen}\r\n`)),
+      };
+    case 'meta':
+      // v: return the value, f: and its flags (as `mg` callers usually ask); F0 T0: flags and
+      // exptime 0, as the text workloads set them.
+      return {
+        get: fixed('mg', ' ', ' v f\r\n'),
+        set: fixed('ms', ' ', withData(` ${w.valueLen} F0 T0\r\n`)),
+      };
+    case 'binary':
+      return {
+        get: binary(Opcode.GET, 0, Buffer.alloc(0)),
+        // Extras: flags and exptime, both 0, as the text workloads set them.
+        set: binary(Opcode.SET, Binary.StorageExtras.LENGTH, value),
+      };
+  }
+}
+
+function maxBytes(t: Template, keys: number): number {
+  return t.headLen + keys * (t.sep.length + MAX_KEY) + t.tail.length;
+}
+
 export function buildStream(w: WorkloadSpec, seed: number): RequestStream {
+  if (w.protocol !== 'text' && w.multi !== 1) {
+    throw new Error(`${w.name}: ${w.protocol} requests carry one key (multi ${w.multi})`);
+  }
+  const t = templates(w);
   const avgKey = 16;
-  const getBytes = 6 + w.multi * (avgKey + 1);
-  const setBytes = 24 + avgKey + w.valueLen;
+  const getBytes = t.get.headLen + w.multi * (t.get.sep.length + avgKey) + t.get.tail.length;
+  const setBytes = t.set.headLen + t.set.sep.length + avgKey + t.set.tail.length;
   const avg = w.getRatio * getBytes + (1 - w.getRatio) * setBytes;
   const count = Math.max(
     1024,
@@ -138,10 +236,11 @@ export function buildStream(w: WorkloadSpec, seed: number): RequestStream {
     w.connections * w.depth * 4,
   );
   const rand = rng(seed);
-  const value = Buffer.alloc(w.valueLen, 'v');
-  const maxReq = Math.max(8 + w.multi * 22, 40 + 22 + w.valueLen);
+  const maxReq = Math.max(maxBytes(t.get, w.multi), maxBytes(t.set, 1));
   let buf = Buffer.allocUnsafe(Math.ceil(count * avg * 1.3) + maxReq);
   const offsets = new Uint32Array(count + 1);
+  const kinds = new Uint8Array(count);
+  const ids: number[] = [];
   let off = 0;
   for (let i = 0; i < count; i++) {
     if (off + maxReq > buf.length) {
@@ -150,19 +249,32 @@ export function buildStream(w: WorkloadSpec, seed: number): RequestStream {
       buf = bigger;
     }
     offsets[i] = off;
+    ids.length = 0;
+    let req: Template;
     if (rand() < w.getRatio) {
-      let line = 'get';
-      for (let k = 0; k < w.multi; k++) line += ` ${keyOf(Math.floor(rand() * w.keys))}`;
-      off += buf.write(`${line}\r\n`, off, 'latin1');
+      req = t.get;
+      kinds[i] = GET;
+      for (let k = 0; k < w.multi; k++) ids.push(Math.floor(rand() * w.keys));
     } else {
-      const key = keyOf(Math.floor(rand() * w.keys));
-      off += buf.write(`set ${key} 0 0 ${w.valueLen}\r\n`, off, 'latin1');
-      off += value.copy(buf, off);
-      off += buf.write('\r\n', off, 'latin1');
+      req = t.set;
+      kinds[i] = SET;
+      ids.push(Math.floor(rand() * w.keys));
     }
+    // Keys first, after room for the head: the binary head holds the keys' length.
+    const head = off;
+    off += req.headLen;
+    let keyBytes = 0;
+    for (const id of ids) {
+      off += req.sep.copy(buf, off);
+      const n = buf.write(keyOf(id), off, 'latin1');
+      off += n;
+      keyBytes += n;
+    }
+    req.head(keyBytes).copy(buf, head);
+    off += req.tail.copy(buf, off);
   }
   offsets[count] = off;
-  return { buf: buf.subarray(0, off), offsets, count };
+  return { buf: buf.subarray(0, off), offsets, kinds, count };
 }
 
 // ---- reply counting -------------------------------------------------------------------------
@@ -171,54 +283,118 @@ const LF = 10;
 const CR = 13;
 
 /**
- * Counts memcached text replies without decoding them. Each request ends with exactly one
- * terminal line: END (get), STORED (set), or an error/other status line; VALUE lines are
- * counted as hits and their data blocks skipped by byte count.
+ * Counts replies without decoding them, and checks each against the request it answers (replies
+ * come in request order, so the n-th reply answers kinds[start + n]): a reply of the wrong kind
+ * or an error is counted in `errors`, so a server that answers wrongly cannot look fast.
+ * Subclasses frame one protocol's replies; data blocks (values, error texts) are skipped here
+ * by their byte count.
  */
-export class ReplyCounter {
-  ends = 0;
-  stored = 0;
+export abstract class ReplyCounter {
+  gets = 0;
+  sets = 0;
   hits = 0;
   errors = 0;
-  /** The first unexpected line seen (for diagnostics). */
+  /** The first unexpected reply seen (for diagnostics). */
   firstError = '';
-  private skip = 0;
-  private carry: Buffer = Buffer.allocUnsafe(1024);
-  private carryLen = 0;
+  /** Bytes of the current data block still to skip. */
+  protected skip = 0;
+  private kinds: Uint8Array;
+  private next: number;
+  private wanted = GET;
+  private completed = 0;
+
+  constructor(kinds: Uint8Array, start: number) {
+    this.kinds = kinds;
+    this.next = start % kinds.length;
+  }
 
   resetCounts(): void {
-    this.ends = 0;
-    this.stored = 0;
+    this.gets = 0;
+    this.sets = 0;
     this.hits = 0;
     this.errors = 0;
   }
 
   /** Consumes b[0..n) and returns how many requests it completed. */
   feed(b: Buffer, n: number): number {
-    let done = 0;
+    this.completed = 0;
     let i = 0;
     while (i < n) {
       if (this.skip > 0) {
         const k = Math.min(this.skip, n - i);
+        this.skipping(b, i, k);
         this.skip -= k;
         i += k;
-        continue;
-      }
-      const nl = b.indexOf(LF, i);
-      if (nl < 0 || nl >= n) {
-        this.append(b, i, n);
-        break;
-      }
-      if (this.carryLen > 0) {
-        this.append(b, i, nl + 1);
-        done += this.line(this.carry, 0, this.carryLen - 1);
-        this.carryLen = 0;
-      } else {
-        done += this.line(b, i, nl);
-      }
-      i = nl + 1;
+        if (this.skip === 0) this.blockDone();
+      } else i = this.parse(b, i, n);
     }
-    return done;
+    return this.completed;
+  }
+
+  /** Reads what starts at b[i] (not in a data block) up to n; returns where it stopped. */
+  protected abstract parse(b: Buffer, i: number, n: number): number;
+
+  /** The data block being skipped ended. */
+  protected abstract blockDone(): void;
+
+  /** b[i..i+k) of a data block is skipped. */
+  protected skipping(_b: Buffer, _i: number, _k: number): void {}
+
+  /** A reply of `kind` (with `hits` values) completed the next request; false: wrong kind. */
+  protected complete(kind: number, hits: number): boolean {
+    this.completed++;
+    const want = this.kinds[this.next];
+    this.next = this.next + 1 === this.kinds.length ? 0 : this.next + 1;
+    if (kind === want) {
+      if (kind === GET) this.gets++;
+      else this.sets++;
+      this.hits += hits;
+      return true;
+    }
+    this.wanted = want;
+    this.errors++;
+    return false;
+  }
+
+  /** Notes the reply that complete() refused, when it is the first. */
+  protected refused(reply: string): void {
+    if (this.firstError === '')
+      this.firstError = `${reply} (answering a ${KIND_NAME[this.wanted]})`;
+  }
+}
+
+/** Line-based replies (text and meta): lines split on LF, carried over reads when cut. */
+abstract class LineReplyCounter extends ReplyCounter {
+  private carry: Buffer = Buffer.allocUnsafe(1024);
+  private carryLen = 0;
+
+  protected parse(b: Buffer, i: number, n: number): number {
+    const nl = b.indexOf(LF, i);
+    if (nl < 0 || nl >= n) {
+      this.append(b, i, n);
+      return n;
+    }
+    if (this.carryLen > 0) {
+      this.append(b, i, nl + 1);
+      this.line(this.carry, 0, this.carryLen - 1);
+      this.carryLen = 0;
+    } else {
+      this.line(b, i, nl);
+    }
+    return nl + 1;
+  }
+
+  /** Skips a data block of `bytes` plus its CRLF. */
+  protected skipBlock(bytes: number): void {
+    this.skip = bytes + 2;
+  }
+
+  /** A line that ends a request: completes it as `kind`, noting the line if refused. */
+  protected ends(kind: number, hits: number, b: Buffer, s: number, nl: number): void {
+    if (!this.complete(kind, hits)) {
+      const e = b[nl - 1] === CR ? nl - 1 : nl;
+      this.refused(b.toString('latin1', s, Math.min(e, s + 200)));
+    }
   }
 
   private append(b: Buffer, from: number, to: number): void {
@@ -233,10 +409,20 @@ export class ReplyCounter {
   }
 
   /** One line b[s..nl) (b[nl] is LF). */
-  private line(b: Buffer, s: number, nl: number): number {
+  protected abstract line(b: Buffer, s: number, nl: number): void;
+}
+
+/**
+ * Classic text replies: each request ends with exactly one terminal line, END (get), STORED
+ * (set), or an error; VALUE lines count hits and their data blocks are skipped.
+ */
+class TextReplyCounter extends LineReplyCounter {
+  private values = 0;
+
+  protected line(b: Buffer, s: number, nl: number): void {
     const c = b[s];
     if (c === 0x56 /* V */ && b[s + 1] === 0x41 /* A */) {
-      // VALUE <key> <flags> <bytes>\r\n
+      // VALUE <key> <flags> <bytes>\r\n: the byte count is the last number.
       let e = nl - 1;
       if (b[e] === CR) e--;
       let v = 0;
@@ -246,22 +432,117 @@ export class ReplyCounter {
         mul *= 10;
         e--;
       }
-      this.skip = v + 2;
-      this.hits++;
-      return 0;
+      this.skipBlock(v);
+      this.values++;
+      return;
     }
-    if (c === 0x45 /* E */ && b[s + 1] === 0x4e /* N */) {
-      this.ends++;
-      return 1;
-    }
-    if (c === 0x53 /* S */ && b[s + 1] === 0x54 /* T */) {
-      this.stored++;
-      return 1;
-    }
-    this.errors++;
-    if (this.firstError === '') this.firstError = b.toString('latin1', s, Math.min(nl, s + 200));
-    return 1;
+    const hits = this.values;
+    this.values = 0;
+    if (c === 0x45 /* E */ && b[s + 1] === 0x4e /* N */) this.ends(GET, hits, b, s, nl);
+    else if (c === 0x53 /* S */ && b[s + 1] === 0x54 /* T */) this.ends(SET, 0, b, s, nl);
+    else this.ends(ERR, 0, b, s, nl);
   }
+
+  /** A VALUE's block: END still follows. */
+  protected blockDone(): void {}
+}
+
+/**
+ * Meta replies to `mg <key> v f` and `ms`: `VA <bytes> f<flags>` then the data block (a hit;
+ * the request completes after the block), `EN` (a miss), `HD` (stored); anything else (NS, EX,
+ * NF, errors) is an error.
+ */
+class MetaReplyCounter extends LineReplyCounter {
+  protected line(b: Buffer, s: number, nl: number): void {
+    const c = b[s];
+    const c1 = b[s + 1];
+    if (c === 0x56 /* V */ && c1 === 0x41 /* A */ && b[s + 2] === 0x20) {
+      // VA <bytes> <flags>*\r\n: the byte count is the first token.
+      let p = s + 3;
+      let v = 0;
+      while (p < nl && b[p] >= 48 && b[p] <= 57) v = v * 10 + (b[p++] - 48);
+      this.skipBlock(v);
+    } else if (c === 0x45 /* E */ && c1 === 0x4e /* N */) this.ends(GET, 0, b, s, nl);
+    else if (c === 0x48 /* H */ && c1 === 0x44 /* D */) this.ends(SET, 0, b, s, nl);
+    else this.ends(ERR, 0, b, s, nl);
+  }
+
+  /** A VA's block: the get is answered. */
+  protected blockDone(): void {
+    if (!this.complete(GET, 1)) this.refused('VA');
+  }
+}
+
+/**
+ * Binary replies: a 24-byte header (carried over reads when cut), then a body of the header's
+ * total body length, skipped. The request completes after its body. Get: status 0 is a hit
+ * (extras = flags, then the value), Key not found a miss; Set: status 0; any other magic,
+ * opcode or status is an error (its body, memcached's message, is kept for the first one).
+ */
+class BinaryReplyCounter extends ReplyCounter {
+  private head = Buffer.alloc(BIN_HEADER);
+  private headLen = 0;
+  private kind = ERR;
+  private hit = 0;
+  /** The first error's description and body text, while its body is being read. */
+  private errorText: string | null = null;
+
+  protected parse(b: Buffer, i: number, n: number): number {
+    if (this.headLen === 0 && n - i >= BIN_HEADER) {
+      this.header(b, i);
+      return i + BIN_HEADER;
+    }
+    const k = Math.min(BIN_HEADER - this.headLen, n - i);
+    b.copy(this.head, this.headLen, i, i + k);
+    this.headLen += k;
+    if (this.headLen === BIN_HEADER) {
+      this.headLen = 0;
+      this.header(this.head, 0);
+    }
+    return i + k;
+  }
+
+  /** Reads a response header at h[p..p+24): what it answers, and how long its body is. */
+  private header(h: Buffer, p: number): void {
+    const magic = h[p + Binary.MAGIC];
+    const opcode = h[p + Binary.OPCODE];
+    const status = Binary.readU16(h, p + Binary.STATUS);
+    this.skip = Binary.readU32(h, p + Binary.BODY_LENGTH);
+    this.hit = 0;
+    if (magic !== Binary.RESPONSE_MAGIC) this.kind = ERR;
+    else if (opcode === Opcode.GET && status === Status.SUCCESS) {
+      this.kind = GET;
+      this.hit = 1;
+    } else if (opcode === Opcode.GET && status === Status.KEY_ENOENT) this.kind = GET;
+    else if (opcode === Opcode.SET && status === Status.SUCCESS) this.kind = SET;
+    else this.kind = ERR;
+    if (this.kind === ERR && this.firstError === '' && this.errorText === null) {
+      const hex = (v: number, digits: number) => `0x${v.toString(16).padStart(digits, '0')}`;
+      this.errorText = `magic ${hex(magic, 2)} opcode ${hex(opcode, 2)} status ${hex(status, 4)}: `;
+    }
+    if (this.skip === 0) this.blockDone();
+  }
+
+  protected override skipping(b: Buffer, i: number, k: number): void {
+    if (this.errorText !== null && this.errorText.length < 200) {
+      this.errorText += b.toString('latin1', i, i + Math.min(k, 200));
+    }
+  }
+
+  /** The body ended (or there was none): the request is answered. */
+  protected blockDone(): void {
+    if (!this.complete(this.kind, this.hit)) {
+      this.refused(this.errorText ?? `a ${KIND_NAME[this.kind]} reply`);
+      this.errorText = null;
+    }
+  }
+}
+
+/** The reply counter of `protocol`, checking replies against kinds[start], kinds[start+1]... */
+export function replyCounter(protocol: Protocol, kinds: Uint8Array, start: number): ReplyCounter {
+  if (protocol === 'meta') return new MetaReplyCounter(kinds, start);
+  if (protocol === 'binary') return new BinaryReplyCounter(kinds, start);
+  return new TextReplyCounter(kinds, start);
 }
 
 // ---- one timed run --------------------------------------------------------------------------
@@ -396,9 +677,9 @@ export async function runLoad(
   const setup: Promise<void>[] = [];
   for (let i = 0; i < w.connections; i++) {
     const rbuf = Buffer.allocUnsafe(READ_BUF);
-    const counter = new ReplyCounter();
     // Spread the connections over the stream so they don't send the same keys in lockstep.
     const start = Math.floor((i * stream.count) / w.connections);
+    const counter = replyCounter(w.protocol, stream.kinds, start);
     let conn: Conn | null = null;
     const onread = (n: number): void => {
       const c = conn!;
@@ -472,8 +753,8 @@ export async function runLoad(
   let errors = 0;
   let firstError = '';
   for (const c of conns) {
-    gets += c.counter.ends;
-    sets += c.counter.stored;
+    gets += c.counter.gets;
+    sets += c.counter.sets;
     hits += c.counter.hits;
     errors += c.counter.errors;
     if (firstError === '') firstError = c.counter.firstError;
@@ -533,6 +814,8 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
+const ALL_SETS = Uint8Array.of(SET);
+
 /** Stores keys [from, to) with plain `set` (replies counted, so the server is never overrun). */
 export async function loadKeys(spec: LoadSpec): Promise<LoadResult> {
   const value = Buffer.alloc(spec.valueLen, 'v');
@@ -544,12 +827,12 @@ export async function loadKeys(spec: LoadSpec): Promise<LoadResult> {
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const rbuf = Buffer.allocUnsafe(READ_BUF);
-      const counter = new ReplyCounter();
+      const counter = replyCounter('text', ALL_SETS, 0);
       const wbuf = Buffer.allocUnsafe(spec.window * (spec.valueLen + 64));
       let pending = 0;
       const fill = (sock: Socket): void => {
         if (next >= spec.to) {
-          stored += counter.stored;
+          stored += counter.sets;
           errors += counter.errors;
           if (firstError === '') firstError = counter.firstError;
           sock.end();

@@ -6,7 +6,7 @@
  * item after loading 1,000,000 items into a fresh server. See scripts/bench/README.md.
  *
  *   node_modules/.bin/node scripts/bench/server.ts [--seconds N] [--rounds N] [--threads N]
- *     [--memory MB] [--workloads getset,pipeline,multiget,set4k,memory]
+ *     [--memory MB] [--workloads getset,pipeline,multiget,meta,binary,set4k,memory]
  *     [--servers memcached,slabcached] [--slabcached-cmd "..."] [--json FILE]
  *
  * More flags: --help.
@@ -52,7 +52,16 @@ const GEN_SATURATED = 0.9;
 
 // ---- options --------------------------------------------------------------------------------
 
-const ALL_WORKLOADS = ['getset', 'pipeline', 'multiget', 'set4k', 'memory'] as const;
+// The order they run in: set4k overwrites the preloaded 100-byte values, so it comes last.
+const ALL_WORKLOADS = [
+  'getset',
+  'pipeline',
+  'multiget',
+  'meta',
+  'binary',
+  'set4k',
+  'memory',
+] as const;
 type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 interface Options {
@@ -81,7 +90,8 @@ const HELP = `usage: node scripts/bench/server.ts [options]
   --rounds N          rounds per server and workload, alternating A,B,A,B (default 2)
   --threads N         -t for both servers (default 1: the servers get one core)
   --memory MB         -m for both servers (default 1024)
-  --workloads LIST    of ${ALL_WORKLOADS.join(',')} (default all)
+  --workloads LIST    of ${ALL_WORKLOADS.join(',')} (default all; they run
+                      in this order, whatever the order of LIST)
   --servers LIST      of memcached, slabcached (default memcached,slabcached); the same name
                       twice (memcached,memcached) runs two instances, to validate the harness
   --slabcached-cmd S  shell command for slabcached; {port} {threads} {memory} are filled in,
@@ -167,16 +177,29 @@ function parseOptions(argv: string[]): Options {
 }
 
 function workloadSpec(name: WorkloadName, o: Options): WorkloadSpec {
-  const base = { name, keys: o.keys, connections: o.connections };
+  const getset: WorkloadSpec = {
+    name,
+    protocol: 'text',
+    keys: o.keys,
+    connections: o.connections,
+    getRatio: 0.9,
+    multi: 1,
+    valueLen: 100,
+    depth: 1,
+  };
   switch (name) {
     case 'getset':
-      return { ...base, getRatio: 0.9, multi: 1, valueLen: 100, depth: 1 };
+      return getset;
     case 'pipeline':
-      return { ...base, getRatio: 0.9, multi: 1, valueLen: 100, depth: o.depth };
+      return { ...getset, depth: o.depth };
     case 'multiget':
-      return { ...base, getRatio: 1, multi: 10, valueLen: 100, depth: 1 };
+      return { ...getset, getRatio: 1, multi: 10 };
+    case 'meta':
+      return { ...getset, protocol: 'meta' };
+    case 'binary':
+      return { ...getset, protocol: 'binary' };
     case 'set4k':
-      return { ...base, getRatio: 0, multi: 1, valueLen: 4096, depth: 1 };
+      return { ...getset, getRatio: 0, valueLen: 4096 };
     default:
       throw new Error(`${name} is not a throughput workload`);
   }
@@ -187,6 +210,11 @@ const DESCRIBE: Record<WorkloadName, (o: Options) => string> = {
   pipeline: (o) =>
     `90% get / 10% set, 100 B values, ${o.connections} conns, ${o.depth} in flight each`,
   multiget: (o) => `get of 10 keys, ${o.connections} conns, 1 in flight each`,
+  meta: (o) =>
+    `90% mg <key> v f / 10% ms <key> 100 F0 T0 (meta protocol), ${o.connections} conns, ` +
+    '1 in flight each',
+  binary: (o) =>
+    `90% Get / 10% Set (binary protocol), 100 B values, ${o.connections} conns, 1 in flight each`,
   set4k: (o) => `set of 4096 B values, ${o.connections} conns, 1 in flight each`,
   memory: (o) => `RSS growth after loading ${o.items.toLocaleString('en-US')} items of 100 B`,
 };
@@ -495,7 +523,7 @@ async function main(): Promise<void> {
 
   const cores = availableParallelism();
   const pin = planPinning(o.genCpus, o.serverCpus, cores, o.pin);
-  const throughput = o.workloads.filter((w) => w !== 'memory');
+  const throughput = ALL_WORKLOADS.filter((w) => w !== 'memory' && o.workloads.includes(w));
   const perRun = o.seconds + o.warmup;
   const estimate = throughput.length * o.rounds * servers.length * perRun;
 

@@ -158,6 +158,8 @@ export class ArithOutput {
   ttl = -1;
   /** The item was created from `initial` (meta `N`, binary incr on a miss). */
   created = false;
+  /** The TTL before T changed it (-1 for never, as for a created item). */
+  ttlBefore = -1;
 }
 
 /**
@@ -171,6 +173,10 @@ export class MetaGet {
   /** N: on a miss create an empty item with this exptime and hand out the recache token. */
   vivify = false;
   vivifyExptime = 0;
+  /** memcached applies T and N in request order: a created item keeps whichever came last. */
+  touchAfterVivify = false;
+  /** E: the CAS a vivified item gets (0 = the next one). */
+  newCas = 0;
   /** R: win the recache token when the item has less than this exptime left. */
   recache = false;
   recacheExptime = 0;
@@ -186,6 +192,8 @@ export class MetaGet {
   won = false;
   tokenSent = false;
   stale = false;
+  /** The item's TTL before T or N changed it (-1 for never, as for a new item). */
+  ttlBefore = -1;
 }
 
 /** Extra behaviour of a meta set (ms) or a binary store. */
@@ -207,8 +215,10 @@ export class MetaDelete {
   invalidate = false;
   touch = false;
   exptime = 0;
-  /** x: keep the item (flags, exptime) but empty its value. */
+  /** x: keep the item but empty its value; it takes `flags` and T's exptime (0 without T)
+   * and keeps its CAS unless E gives one (memcached 1.6.45). */
   removeValue = false;
+  flags = 0;
   /** E: CAS value for an item changed by I or x. */
   newCas = 0;
 }
@@ -220,6 +230,9 @@ export class ArithExtras {
   /** T: a new exptime for the item. */
   touch = false;
   exptime = 0;
+  /** memcached applies T and N in request order: a created counter keeps whichever came
+   * last, so T applies to it only when it came after N. */
+  touchAfterVivify = false;
 }
 
 export class StoreKeyError extends RangeError {
@@ -356,9 +369,11 @@ export class Store {
         // Allocating under the stripe lock is safe: eviction only try-locks stripes.
         ref = allocItem(e, klen, 0);
         if (ref === 0) return result;
-        this.fillNew(ref, key, koff, klen, 0, this.expiryToRelative(req.vivifyExptime));
+        const last = req.touch && req.touchAfterVivify ? req.exptime : req.vivifyExptime;
+        this.fillNew(ref, key, koff, klen, 0, this.expiryToRelative(last));
         if (req.keyBinary) Atomics.or(m32, ref * 2 + H_META, S_KEY_BINARY);
-        setCas(e, ref, nextCas(e));
+        setCas(e, ref, newCasFor(e, req));
+        req.ttlBefore = -1;
         find(e, hash, key, koff, klen); // allocation may have moved e.found*
         replaceOrInsert(e, 0, ref);
         linkItem(e, ref);
@@ -366,6 +381,8 @@ export class Store {
         req.won = true;
       } else {
         const w = ref * 2;
+        const before = m32[w + H_EXPTIME];
+        req.ttlBefore = before === 0 ? -1 : before - e.ctl[C_NOW];
         if (req.touch) m32[w + H_EXPTIME] = this.expiryToRelative(req.exptime);
         const exp = m32[w + H_EXPTIME];
         if (
@@ -480,21 +497,10 @@ export class Store {
       if (e.hdr + klen + vlen > this.settings.itemSizeMax) return Stored.TOO_LARGE;
       const r = this.concat(mode, key, koff, klen, value, voff, vlen, casUnique, extras);
       if (r === Stored.NOT_FOUND) {
-        // Only asked with extras.appendVivify: the item is missing, so create it.
-        const created = this.write(
-          Mode.ADD,
-          key,
-          koff,
-          klen,
-          value,
-          voff,
-          vlen,
-          0,
-          extras!.vivifyExptime,
-          0,
-          extras,
-        );
-        return created;
+        // Only asked with extras.appendVivify: the item is missing, so create it, with the
+        // flags the request gave.
+        const ttl = extras!.vivifyExptime;
+        return this.write(Mode.ADD, key, koff, klen, value, voff, vlen, flags, ttl, 0, extras);
       }
       return r;
     }
@@ -706,8 +712,8 @@ export class Store {
 
   /**
    * md: a delete that can instead invalidate the item (I: mark it stale, new CAS, optional
-   * new exptime, the recache token back in play) or empty its value (x: flags and exptime
-   * stay). With a non-zero casUnique only when the item's CAS matches.
+   * new exptime, the recache token back in play) or empty its value (x, see MetaDelete).
+   * With a non-zero casUnique only when the item's CAS matches.
    */
   metaDelete(
     key: Uint8Array,
@@ -738,21 +744,24 @@ export class Store {
         ref = allocItem(e, klen, 0);
         if (ref === 0) return Deleted.NOT_FOUND;
         const ow = old * 2;
-        this.fillNew(ref, key, koff, klen, m32[ow + H_FLAGS], m32[ow + H_EXPTIME]);
+        const rel = opts.touch ? this.expiryToRelative(opts.exptime) : 0;
+        this.fillNew(ref, key, koff, klen, opts.flags, rel);
         Atomics.or(m32, ref * 2 + H_META, m32[ow + H_META] & (S_KEY_BINARY | S_STALE | S_WON));
+        this.casOut = opts.newCas !== 0 && e.useCas ? opts.newCas : getCas(e, old);
+        setCas(e, ref, this.casOut);
         find(e, hash, key, koff, klen);
         replaceOrInsert(e, old, ref);
         linkItem(e, ref);
         unlinkItem(e, old, false);
       }
-      const w = ref * 2;
       if (opts.invalidate) {
+        const w = ref * 2;
         if (opts.touch) m32[w + H_EXPTIME] = this.expiryToRelative(opts.exptime);
         Atomics.or(m32, w + H_META, S_STALE);
         Atomics.and(m32, w + H_META, ~S_WON);
+        this.casOut = newCasFor(e, opts);
+        setCas(e, ref, this.casOut);
       }
-      this.casOut = newCasFor(e, opts);
-      setCas(e, ref, this.casOut);
       return Deleted.DELETED;
     } finally {
       unlock(e.ctl, stripe);
@@ -799,7 +808,10 @@ export class Store {
       );
       if (ref !== 0) {
         const w = ref * 2;
-        if (extras?.touch === true) e.m32[w + H_EXPTIME] = this.expiryToRelative(extras.exptime);
+        const before = out.created ? 0 : e.m32[w + H_EXPTIME];
+        out.ttlBefore = before === 0 ? -1 : before - e.ctl[C_NOW];
+        if (extras?.touch === true && (!out.created || extras.touchAfterVivify))
+          e.m32[w + H_EXPTIME] = this.expiryToRelative(extras.exptime);
         const exp = e.m32[w + H_EXPTIME];
         out.ttl = exp === 0 ? -1 : exp - e.ctl[C_NOW];
         out.cas = getCas(e, ref);

@@ -1,6 +1,6 @@
 /**
- * Base64 for meta keys (the `b` flag), byte to byte with no strings. Decoding is strict like
- * memcached's: whole 4-character groups, padding only at the end.
+ * Base64 for meta keys (the `b` flag), byte to byte with no strings, decoding as leniently
+ * as memcached does.
  */
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -12,8 +12,13 @@ for (let i = 0; i < 64; i++) {
 }
 const PAD = 0x3d; // '='
 
-/** Decodes src[start, end) into dst at `at`; returns the decoded length, or -1 if invalid.
- * dst may be src itself with at <= start (decoding never writes ahead of what it reads). */
+/**
+ * Decodes src[start, end) into dst at `at` the way memcached's base64_decode does: bytes
+ * outside the alphabet are skipped, '=' counts as a zero digit, the count of digits must be
+ * a non-zero multiple of four, and decoding stops after the first group that holds padding.
+ * Returns the decoded length, or -1. dst may be src itself with at <= start (decoding never
+ * writes ahead of what it reads).
+ */
 export function decodeBase64(
   src: Uint8Array,
   start: number,
@@ -21,22 +26,28 @@ export function decodeBase64(
   dst: Uint8Array,
   at: number,
 ): number {
-  const n = end - start;
-  if (n === 0 || n % 4 !== 0) return -1;
-  let pad = 0;
-  if (src[end - 1] === PAD) pad = src[end - 2] === PAD ? 2 : 1;
+  let digits = 0;
+  for (let i = start; i < end; i++) if (DECODE[src[i]] >= 0 || src[i] === PAD) digits++;
+  if (digits === 0 || digits % 4 !== 0) return -1;
   let o = at;
-  for (let i = start; i < end; i += 4) {
-    const last = i + 4 === end;
-    const a = DECODE[src[i]];
-    const b = DECODE[src[i + 1]];
-    const c = last && pad === 2 ? 0 : DECODE[src[i + 2]];
-    const d = last && pad >= 1 ? 0 : DECODE[src[i + 3]];
-    if ((a | b | c | d) < 0) return -1;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    dst[o++] = v >>> 16;
-    if (!last || pad < 2) dst[o++] = (v >>> 8) & 0xff;
-    if (!last || pad < 1) dst[o++] = v & 0xff;
+  let block = 0;
+  let n = 0;
+  let pad = 0;
+  for (let i = start; i < end; i++) {
+    const ch = src[i];
+    const v = ch === PAD ? 0 : DECODE[ch];
+    if (v < 0) continue;
+    if (ch === PAD) pad++;
+    block = (block << 6) | v;
+    if (++n < 4) continue;
+    if (pad > 2) return -1;
+    // A padded group gives one or two bytes; nothing is written past them.
+    dst[o++] = block >>> 16;
+    if (pad < 2) dst[o++] = (block >>> 8) & 0xff;
+    if (pad < 1) dst[o++] = block & 0xff;
+    if (pad > 0) break;
+    n = 0;
+    block = 0;
   }
   return o - at;
 }

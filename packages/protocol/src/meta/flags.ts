@@ -20,8 +20,9 @@ const ch = (c: string) => c.charCodeAt(0);
 export class MetaFlags {
   /** Token index of each flag letter present, 0 when absent. */
   readonly at = new Int32Array(128);
-  /** Flag letters in request order (return flags echo in this order). */
-  readonly order = new Uint8Array(MAX_META_TOKENS);
+  /** Flag letters in request order (return flags echo in this order); a letter appears at
+   * most once, so 128 always suffices. */
+  readonly order = new Uint8Array(128);
   count = 0;
 
   /** The key: the request's bytes, or (with b) the decoded bytes in `keyBuf`. */
@@ -107,7 +108,8 @@ export class MetaFlags {
           break;
         case 0x46: // F
           this.clientFlags = parseU32(buf, s + 1, e);
-          if (this.clientFlags < 0) error = R.ERR_FORMAT;
+          // memcached's F names no error of its own: an earlier message stands.
+          if (this.clientFlags < 0) error ??= R.ERR_FORMAT;
           break;
         case 0x43: // C
           this.hasCas = true;

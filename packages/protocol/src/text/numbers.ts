@@ -60,8 +60,6 @@ export function parseU64(buf: Uint8Array, start: number, end: number): bigint {
   return v > U64_MAX ? -1n : v;
 }
 
-const TWO64 = 2 ** 64;
-
 /** Unsigned 64-bit as a JS number (a CAS unique); exact below 2^53, which covers every CAS
  * a store hands out. -1 when not a number. */
 export function parseU64Number(buf: Uint8Array, start: number, end: number): number {
@@ -73,7 +71,19 @@ export function parseU64Number(buf: Uint8Array, start: number, end: number): num
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
-  return v >= TWO64 ? -1 : v;
+  // Doubles round 2^64 - 1 up to 2^64, so the top of the range is checked on the digits.
+  if (end - start === 20) return aboveU64Max(buf, start) ? -1 : v;
+  return v;
+}
+
+const U64_MAX_DIGITS = '18446744073709551615';
+
+function aboveU64Max(buf: Uint8Array, start: number): boolean {
+  for (let i = 0; i < 20; i++) {
+    const d = buf[start + i] - U64_MAX_DIGITS.charCodeAt(i);
+    if (d !== 0) return d > 0;
+  }
+  return false;
 }
 
 /** Writes `v` (a non-negative integer below 2^53) as decimal at `at`; returns the new end. */

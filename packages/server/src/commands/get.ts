@@ -3,9 +3,9 @@
  * 250 bytes discards what was written and answers CLIENT_ERROR, as memcached does.
  */
 import { parseI32, Replies, type Tokens } from '@slabcache/protocol';
-import { MAX_KEY_LENGTH, Read } from '@slabcache/store';
+import { MAX_KEY_LENGTH } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { countRead } from '../stats/counters.ts';
 
 export function get(c: Connection, t: Tokens, withCas: boolean, touch: boolean): void {
   const { store, stats } = c.ctx;
@@ -37,15 +37,7 @@ export function get(c: Connection, t: Tokens, withCas: boolean, touch: boolean):
     const r = touch
       ? store.getAndTouch(buf, ks, ke - ks, exptime, c)
       : store.get(buf, ks, ke - ks, c);
-    if (touch) {
-      stats[C.cmd_touch]++;
-      stats[r === Read.HIT ? C.touch_hits : C.touch_misses]++;
-    } else {
-      stats[C.cmd_get]++;
-      stats[r === Read.HIT ? C.get_hits : C.get_misses]++;
-    }
-    if (r === Read.EXPIRED) stats[C.get_expired]++;
-    else if (r === Read.FLUSHED) stats[C.get_flushed]++;
+    countRead(stats, r, touch);
   }
   out.bytes(Replies.END);
 }

@@ -7,7 +7,7 @@
 import { parseI32, parseU32, parseU64Number, Replies, type Tokens } from '@slabcache/protocol';
 import { MAX_KEY_LENGTH, Mode, Stored, type WriteMode } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { C, countStore } from '../stats/counters.ts';
 import { noreplyMaybe } from '../text/noreply.ts';
 
 export const StoreCommand = {
@@ -96,6 +96,7 @@ export function completeStorage(c: Connection, value: Buffer, off: number): void
   const { store, stats } = c.ctx;
   const len = req.length;
   if (value[off + len] !== 13 || value[off + len + 1] !== 10) {
+    stats[C.cmd_set]++; // memcached counts the command before it checks the block
     c.reply(Replies.CLIENT_ERROR_BAD_DATA_CHUNK);
     return;
   }
@@ -111,12 +112,7 @@ export function completeStorage(c: Connection, value: Buffer, off: number): void
     req.exptime,
     req.cas,
   );
-  stats[C.cmd_set]++;
-  if (req.mode === StoreCommand.CAS) {
-    if (r === Stored.STORED) stats[C.cas_hits]++;
-    else if (r === Stored.EXISTS) stats[C.cas_badval]++;
-    else if (r === Stored.NOT_FOUND) stats[C.cas_misses]++;
-  }
+  countStore(stats, r, req.mode === StoreCommand.CAS);
   switch (r) {
     case Stored.STORED:
       c.reply(Replies.STORED);

@@ -4,6 +4,7 @@
  * `stats reset` stores the current sums as a baseline instead of writing other threads' slots.
  * Names are memcached's.
  */
+import { Read, type ReadResult, Stored, type StoreResult } from '@slabcache/store';
 
 export const COUNTER_NAMES = [
   'cmd_get',
@@ -87,4 +88,26 @@ export class Counters {
     }
     return out;
   }
+}
+
+/** Counts a get (or, with touch, a gat/touch) the way memcached does, whatever the protocol. */
+export function countRead(stats: Float64Array, result: ReadResult, touch: boolean): void {
+  if (touch) {
+    stats[C.cmd_touch]++;
+    stats[result === Read.HIT ? C.touch_hits : C.touch_misses]++;
+  } else {
+    stats[C.cmd_get]++;
+    stats[result === Read.HIT ? C.get_hits : C.get_misses]++;
+  }
+  if (result === Read.EXPIRED) stats[C.get_expired]++;
+  else if (result === Read.FLUSHED) stats[C.get_flushed]++;
+}
+
+/** Counts a store; a cas (or a store carrying a CAS) also counts its outcome. */
+export function countStore(stats: Float64Array, result: StoreResult, cas: boolean): void {
+  stats[C.cmd_set]++;
+  if (!cas) return;
+  if (result === Stored.STORED) stats[C.cas_hits]++;
+  else if (result === Stored.EXISTS) stats[C.cas_badval]++;
+  else if (result === Stored.NOT_FOUND) stats[C.cas_misses]++;
 }

@@ -16,8 +16,11 @@ import {
   MetaReplies as M,
   O,
   statusLine,
+  touchAfterVivify,
+  ttlAt,
   writeKey,
   writeOpaque,
+  writeTtl,
 } from './reply.ts';
 
 const extras = new ArithExtras();
@@ -30,11 +33,9 @@ function isIncrement(mode: number): boolean | null {
   switch (mode) {
     case 0:
     case 0x49: // I
-    case 0x69:
     case 0x2b: // +
       return true;
     case 0x44: // D
-    case 0x64:
     case 0x2d: // -
       return false;
     default:
@@ -53,14 +54,11 @@ export function metaArithmetic(c: Connection, t: Tokens): void {
     error(c, M.ERR_MA_MODE);
     return;
   }
-  if (flags.opaqueTooLong(t)) {
-    error(c, M.ERR_OPAQUE_TOO_LONG);
-    return;
-  }
   c.noreply = flags.noReply;
   extras.newCas = flags.newCas;
   extras.touch = flags.hasTtl;
   extras.exptime = flags.ttl;
+  extras.touchAfterVivify = touchAfterVivify();
   const { store, stats } = c.ctx;
   const r = store.arith(
     flags.key,
@@ -74,29 +72,30 @@ export function metaArithmetic(c: Connection, t: Tokens): void {
     flags.hasCas ? flags.cas : 0,
     extras,
   );
-  switch (r) {
-    case Arith.OK:
-      if (!result.created) stats[incr ? C.incr_hits : C.decr_hits]++;
-      // memcached keeps quiet about a changed counter, not about one it just created.
-      if (c.noreply && !result.created) return;
-      c.noreply = false;
-      reply(c, t);
-      return;
-    case Arith.NOT_FOUND:
-      stats[incr ? C.incr_misses : C.decr_misses]++;
-      c.noreply = false;
-      statusLine(c, t, M.NF);
-      return;
-    case Arith.EXISTS:
-      c.noreply = false;
-      statusLine(c, t, M.EX);
-      return;
-    case Arith.NON_NUMERIC:
-      error(c, M.ERR_NON_NUMERIC);
-      return;
-    default:
-      error(c, flags.hasVivify ? M.ERR_VIVIFY_OOM : M.ERR_OUT_OF_MEMORY);
+  if (r === Arith.OK && !result.created) stats[incr ? C.incr_hits : C.decr_hits]++;
+  else if (r === Arith.NOT_FOUND) stats[incr ? C.incr_misses : C.decr_misses]++;
+  if (r === Arith.NON_NUMERIC) {
+    error(c, M.ERR_NON_NUMERIC);
+    return;
   }
+  if (r === Arith.NO_MEMORY) {
+    error(c, flags.hasVivify ? M.ERR_VIVIFY_OOM : M.ERR_OUT_OF_MEMORY);
+    return;
+  }
+  // memcached finds a too-long opaque only while writing the reply: the counter has changed.
+  if (flags.opaqueTooLong(t)) {
+    error(c, M.ERR_OPAQUE_TOO_LONG);
+    return;
+  }
+  if (r === Arith.OK) {
+    // memcached keeps quiet about a changed counter, not about one it just created.
+    if (c.noreply && !result.created) return;
+    c.noreply = false;
+    reply(c, t);
+    return;
+  }
+  c.noreply = false;
+  statusLine(c, t, r === Arith.NOT_FOUND ? M.NF : M.EX);
 }
 
 function reply(c: Connection, t: Tokens): void {
@@ -118,10 +117,7 @@ function reply(c: Connection, t: Tokens): void {
       out.byte(c_);
       out.decimal(result.cas);
     } else if (letter === t_) {
-      out.byte(0x20);
-      out.byte(t_);
-      if (result.ttl < 0) out.text('-1');
-      else out.decimal(result.ttl);
+      writeTtl(out, ttlAt(c.ctx.store, flags.at[t_], result.created, result.ttlBefore));
     } else if (letter === O) {
       writeOpaque(out, t, flags.at[O]);
     } else if (letter === K) {

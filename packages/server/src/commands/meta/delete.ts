@@ -27,13 +27,14 @@ export function metaDelete(c: Connection, t: Tokens): void {
   opts.touch = flags.hasTtl;
   opts.exptime = flags.ttl;
   opts.removeValue = flags.removeValue;
+  opts.flags = flags.clientFlags;
   opts.newCas = flags.newCas;
   const { store, stats } = c.ctx;
   const klen = flags.keyEnd - flags.keyStart;
   const cas = flags.hasCas ? flags.cas : 0;
   const r = store.metaDelete(flags.key, flags.keyStart, klen, cas, opts);
   if (r === Deleted.DELETED) {
-    if (!opts.invalidate && !opts.removeValue) stats[C.delete_hits]++;
+    if (!opts.invalidate) stats[C.delete_hits]++;
     if (!c.noreply) statusLine(c, t, M.HD);
     return;
   }

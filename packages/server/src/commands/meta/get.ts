@@ -8,7 +8,7 @@
 import type { Tokens } from '@slabcache/protocol';
 import { type ItemReader, type ItemView, MetaGet, Read } from '@slabcache/store';
 import type { Connection } from '../../connection.ts';
-import { C } from '../../stats/counters.ts';
+import { countRead } from '../../stats/counters.ts';
 import {
   checkRequest,
   error,
@@ -17,8 +17,11 @@ import {
   MetaReplies as M,
   O,
   statusLine,
+  touchAfterVivify,
+  ttlAt,
   writeKey,
   writeOpaque,
+  writeTtl,
 } from './reply.ts';
 
 const req = new MetaGet();
@@ -54,13 +57,9 @@ class HitWriter implements ItemReader {
           flag(c, s_);
           out.decimal(vlen);
           break;
-        case t_: {
-          flag(c, t_);
-          const ttl = item.ttl;
-          if (ttl < 0) out.text('-1');
-          else out.decimal(ttl);
+        case t_:
+          writeTtl(out, ttlAt(c.ctx.store, flags.at[t_], req.created, req.ttlBefore));
           break;
-        }
         case c_:
           flag(c, c_);
           out.decimal(item.cas);
@@ -124,6 +123,8 @@ export function metaGet(c: Connection, t: Tokens): void {
   req.exptime = flags.ttl;
   req.vivify = flags.hasVivify;
   req.vivifyExptime = flags.vivifyTtl;
+  req.touchAfterVivify = touchAfterVivify();
+  req.newCas = flags.newCas;
   req.recache = flags.hasRecache;
   req.recacheExptime = flags.recacheTtl;
   req.noBump = flags.noBump;
@@ -134,14 +135,7 @@ export function metaGet(c: Connection, t: Tokens): void {
   const r = store.metaGet(flags.key, flags.keyStart, flags.keyEnd - flags.keyStart, req, writer);
   writer.c = null;
   writer.t = null;
-  if (flags.hasTtl) {
-    stats[C.cmd_touch]++;
-    stats[r === Read.HIT ? C.touch_hits : C.touch_misses]++;
-  } else {
-    stats[C.cmd_get]++;
-    stats[r === Read.HIT ? C.get_hits : C.get_misses]++;
-  }
-  if (r === Read.EXPIRED) stats[C.get_expired]++;
-  else if (r === Read.FLUSHED) stats[C.get_flushed]++;
+  // memcached counts a touch only when the item was there to touch.
+  countRead(stats, r, flags.hasTtl && r === Read.HIT);
   if (r !== Read.HIT && !c.noreply) statusLine(c, t, M.EN);
 }

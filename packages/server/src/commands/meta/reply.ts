@@ -12,7 +12,7 @@ import {
   Replies,
   type Tokens,
 } from '@slabcache/protocol';
-import { MAX_KEY_LENGTH } from '@slabcache/store';
+import { MAX_KEY_LENGTH, type Store } from '@slabcache/store';
 import type { Connection } from '../../connection.ts';
 import type { Output } from '../../output.ts';
 
@@ -100,3 +100,42 @@ export function statusLine(c: Connection, t: Tokens, code: Uint8Array): void {
 }
 
 export { MetaReplies };
+
+const T = 0x54;
+const N = 0x4e;
+
+/**
+ * The TTL a `t` flag at token `index` reports. memcached applies T (and N, on an item N just
+ * created) as it walks the flags in request order, so `t` shows the TTL as of its place:
+ * `ttlBefore` until a T or N before it changed the item.
+ */
+export function ttlAt(store: Store, index: number, created: boolean, ttlBefore: number): number {
+  let ttl = ttlBefore;
+  let at = 0;
+  if (flags.hasTtl && flags.at[T] < index) {
+    at = flags.at[T];
+    ttl = ttlOf(store, flags.ttl);
+  }
+  if (created && flags.hasVivify && flags.at[N] < index && flags.at[N] > at) {
+    ttl = ttlOf(store, flags.vivifyTtl);
+  }
+  return ttl;
+}
+
+function ttlOf(store: Store, exptime: number): number {
+  const rel = store.expiryToRelative(exptime);
+  return rel === 0 ? -1 : rel - store.relativeTime;
+}
+
+/** ` t<ttl>`, -1 for never. */
+export function writeTtl(out: Output, ttl: number): void {
+  out.byte(0x20);
+  out.byte(0x74);
+  if (ttl < 0) out.text('-1');
+  else out.decimal(ttl);
+}
+
+/** Whether T comes after N in the request (a created item keeps the later one's TTL). */
+export function touchAfterVivify(): boolean {
+  return flags.at[T] > flags.at[N];
+}

@@ -8,7 +8,7 @@
 import { parseI32, type Tokens } from '@slabcache/protocol';
 import { Mode, Stored, WriteExtras, type WriteMode } from '@slabcache/store';
 import type { Connection } from '../../connection.ts';
-import { C } from '../../stats/counters.ts';
+import { C, countStore } from '../../stats/counters.ts';
 import { checkRequest, error, flags, K, MetaReplies as M, O, writeKey } from './reply.ts';
 
 const c_ = 0x63;
@@ -32,19 +32,14 @@ function modeOf(letter: number): WriteMode | -1 {
   switch (letter) {
     case 0:
     case 0x53: // S
-    case 0x73:
       return Mode.SET;
     case 0x45: // E
-    case 0x65:
       return Mode.ADD;
     case 0x52: // R
-    case 0x72:
       return Mode.REPLACE;
     case 0x41: // A
-    case 0x61:
       return Mode.APPEND;
     case 0x50: // P
-    case 0x70:
       return Mode.PREPEND;
     default:
       return -1;
@@ -126,6 +121,7 @@ function completeMetaSet(c: Connection, value: Buffer, off: number): void {
   const len = req.length;
   c.noreply = req.noreply;
   if (value[off + len] !== 13 || value[off + len + 1] !== 10) {
+    stats[C.cmd_set]++; // memcached counts the command before it checks the block
     error(c, M.ERR_BAD_DATA_CHUNK);
     return;
   }
@@ -147,12 +143,7 @@ function completeMetaSet(c: Connection, value: Buffer, off: number): void {
     req.cas,
     extras,
   );
-  stats[C.cmd_set]++;
-  if (req.mode === Mode.CAS) {
-    if (r === Stored.STORED) stats[C.cas_hits]++;
-    else if (r === Stored.EXISTS) stats[C.cas_badval]++;
-    else if (r === Stored.NOT_FOUND) stats[C.cas_misses]++;
-  }
+  countStore(stats, r, req.mode === Mode.CAS);
   let code: Uint8Array;
   switch (r) {
     case Stored.STORED:
