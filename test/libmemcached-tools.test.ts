@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, startServer } from '@slabcache/server';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { run, skipUnlessOnPath } from './helpers/exec.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -96,29 +96,55 @@ const ASCII_TESTS = [
   'stat',
 ].map((name) => `ascii ${name}`);
 
+/** Runs memccapable with -a or -b on a server of its own and returns its test results. */
+async function memccapable(
+  t: Test,
+  mode: '-a' | '-b',
+): Promise<{ results: Map<string, string>; out: string; code: number | null; stderr: string }> {
+  // memccapable flushes the server: give it one of its own. (It also runs first, so that
+  // with SLABCACHE_TEST_TARGET no delayed flush from the memcflush test is pending.)
+  const own = await startTestServer(['-m', '64']);
+  t.teardown(() => own.close());
+  const r = await run(
+    'memccapable',
+    ['-h', own.host, '-p', String(own.port), mode, '-t', '5'],
+    25_000,
+  );
+  const results = new Map<string, string>();
+  for (const line of r.out.split('\n')) {
+    const m = /^((?:ascii|binary) .*?)\s+\[(\w+)\]$/.exec(line);
+    if (m?.[1] && m[2]) results.set(m[1], m[2]);
+  }
+  return { results, out: r.out, code: r.code, stderr: r.stderr };
+}
+
 t.test(
   'memccapable -a: every ascii protocol test passes',
   { skip: skipUnlessOnPath('memccapable') },
   async (t) => {
-    // memccapable flushes the server: give it one of its own. (It also runs first, so that
-    // with SLABCACHE_TEST_TARGET no delayed flush from the memcflush test is pending.)
-    const own = await startTestServer(['-m', '64']);
-    t.teardown(() => own.close());
-    const r = await run(
-      'memccapable',
-      ['-h', own.host, '-p', String(own.port), '-a', '-t', '5'],
-      25_000,
-    );
-    const results = new Map<string, string>();
-    for (const line of r.out.split('\n')) {
-      const m = /^(ascii .*?)\s+\[(\w+)\]$/.exec(line);
-      if (m?.[1] && m[2]) results.set(m[1], m[2]);
-    }
-    for (const name of ASCII_TESTS) t.equal(results.get(name), 'pass', name);
+    const r = await memccapable(t, '-a');
+    for (const name of ASCII_TESTS) t.equal(r.results.get(name), 'pass', name);
     t.same(
-      [...results.keys()].filter((n) => !ASCII_TESTS.includes(n)),
+      [...r.results.keys()].filter((n) => !ASCII_TESTS.includes(n)),
       [],
       'no tests beyond the known ones',
+    );
+    t.match(r.out, /^All tests passed$/m);
+    t.equal(r.code, 0, `memccapable exits 0 (stderr: ${r.stderr})`);
+  },
+);
+
+t.test(
+  'memccapable -b: every binary protocol test passes',
+  { skip: skipUnlessOnPath('memccapable') },
+  async (t) => {
+    const r = await memccapable(t, '-b');
+    const names = [...r.results.keys()];
+    t.ok(names.length >= 27, `memccapable ran its binary tests (${names.length})`);
+    for (const name of names) t.equal(r.results.get(name), 'pass', name);
+    t.ok(
+      names.every((n) => n.startsWith('binary ')),
+      'only binary tests ran',
     );
     t.match(r.out, /^All tests passed$/m);
     t.equal(r.code, 0, `memccapable exits 0 (stderr: ${r.stderr})`);
