@@ -5,6 +5,7 @@
 export type { ItemMeta } from './crawler.ts';
 export type { SharedStore } from './engine.ts';
 export { murmur3 } from './hash.ts';
+export type { SnapshotInfo } from './persist.ts';
 export { Reassign, type ReassignResult } from './rebalance.ts';
 export type { SelfCheckReport } from './selfcheck.ts';
 export {

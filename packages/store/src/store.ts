@@ -44,6 +44,7 @@ import {
 } from './layout.ts';
 import { allocItem, countOverwrite, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
 import { lock, unlock } from './lock.ts';
+import { loadSnapshot, type SnapshotInfo, saveSnapshot } from './persist.ts';
 import { type ReassignResult, reassignPage } from './rebalance.ts';
 import { type SelfCheckReport, selfCheck } from './selfcheck.ts';
 import {
@@ -263,6 +264,25 @@ export class Store {
    * `threadId` must differ between threads: it is recorded in the locks they hold. */
   static open(shared: SharedStore, threadId: number): Store {
     return new Store(new Engine(shared, threadId));
+  }
+
+  /**
+   * Warm restart: opens a store saved with saveSnapshot, or says why it cannot (another
+   * format, or settings that lay memory out differently); the caller then creates a new one.
+   * Items keep their values, flags, CAS and expiry; set the clock (setTime) before use.
+   */
+  static restore(
+    options: StoreOptions,
+    path: string,
+  ): { store: Store; reason: null } | { store: null; reason: string } {
+    const r = loadSnapshot(options, path);
+    if (r.shared === null) return { store: null, reason: r.reason };
+    return { store: new Store(new Engine(r.shared, 0)), reason: null };
+  }
+
+  /** Writes the whole store to `path` for restore(). Only while no other thread uses it. */
+  saveSnapshot(path: string): SnapshotInfo {
+    return saveSnapshot(this.e, path);
   }
 
   /** The handle to send to worker threads (postMessage shares the memory, not a copy). */
