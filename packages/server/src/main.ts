@@ -67,11 +67,11 @@ async function main(): Promise<void> {
 
   let server: RunningServer | null = null;
   let stopping = false;
-  const stop = async (why: string) => {
+  const stop = async (why: string, save = false) => {
     if (stopping) return;
     stopping = true;
     if (config.verbosity > 0) process.stderr.write(`slabcached: ${why}, shutting down\n`);
-    await server?.close();
+    await server?.close({ save });
     if (config.pidFile !== null) {
       try {
         unlinkSync(config.pidFile);
@@ -81,10 +81,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // memcached -e: SIGUSR1 (and `shutdown graceful`) stop and keep the cache for the next start.
+  process.on('SIGUSR1', () => void stop('SIGUSR1', true));
 
   try {
     server = await startServer(config, {
-      onShutdown: (graceful) => void stop(graceful ? 'shutdown graceful' : 'shutdown command'),
+      onShutdown: (graceful) =>
+        void stop(graceful ? 'shutdown graceful' : 'shutdown command', graceful),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -4,7 +4,7 @@
  * maintenance (crawler, slab automover). It serves no client itself.
  */
 import type { Socket as UdpSocket } from 'node:dgram';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { MiB, type SharedStore, Store } from '@slabcache/store';
@@ -57,7 +57,9 @@ export interface RunningServer {
   /** True when the platform has SO_REUSEPORT; false means one worker accepts everything. */
   reusePort: boolean;
   /** Stops listening, closes every connection, ends the workers. */
-  close(): Promise<void>;
+  /** Stops listening, closes every connection, ends the workers; with `save` and -e, then
+   * writes the cache to the memory file for the next start (memcached's SIGUSR1). */
+  close(opts?: { save?: boolean }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -80,19 +82,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const credentials = readCredentials(config);
-  const store = Store.create({
-    memoryLimit: config.memoryLimit,
-    pageSize: MiB,
-    growthFactor: config.growthFactor,
-    minChunk: config.minChunk,
-    itemSizeMax: config.itemSizeMax,
-    slabChunkMax: config.slabChunkMax ?? undefined,
-    cas: config.cas,
-    evict: config.evict,
-    hashPower: config.hashPower,
-    hotPercent: config.hotLruPct,
-    warmPercent: config.warmLruPct,
-  });
+  const store = openStore(config, log);
   const startedAt = Math.floor(Date.now() / 1000);
   const threads = config.threads;
   const counters = new SharedArrayBuffer(countersBytes(threads));
@@ -230,7 +220,7 @@ export async function startServer(
   maintenance.start();
 
   let closing: Promise<void> | null = null;
-  const close = (): Promise<void> => {
+  const close = (opts: { save?: boolean } = {}): Promise<void> => {
     closing ??= (async () => {
       maintenance.stop();
       await Promise.all(
@@ -247,6 +237,14 @@ export async function startServer(
         ),
       );
       if (config.unixSocket !== null) removeSocketFile(config.unixSocket);
+      // Saved only once every worker has stopped, so the copy is consistent.
+      if (opts.save === true && config.memoryFile !== null) {
+        const t0 = Date.now();
+        const info = store.saveSnapshot(config.memoryFile);
+        log(
+          `slabcached: saved ${info.items} items (${info.bytes} bytes) to ${config.memoryFile} in ${Date.now() - t0} ms`,
+        );
+      }
     })();
     return closing;
   };
@@ -275,4 +273,38 @@ function readCredentials(config: ServerConfig): CredentialPairs | null {
     );
   }
   return loadCredentials(pwdb);
+}
+
+/**
+ * The store: restored from -e's memory file when one is there and was written with the same
+ * memory layout (its items, flags, CAS values and TTLs come back), else a new empty one, with
+ * the reason on stderr. A restored file is removed so that a later crash cannot bring back
+ * items deleted since.
+ */
+function openStore(config: ServerConfig, log: (line: string) => void): Store {
+  const options = {
+    memoryLimit: config.memoryLimit,
+    pageSize: MiB,
+    growthFactor: config.growthFactor,
+    minChunk: config.minChunk,
+    itemSizeMax: config.itemSizeMax,
+    slabChunkMax: config.slabChunkMax ?? undefined,
+    cas: config.cas,
+    evict: config.evict,
+    hashPower: config.hashPower,
+    hotPercent: config.hotLruPct,
+    warmPercent: config.warmLruPct,
+  };
+  const file = config.memoryFile;
+  if (file !== null && existsSync(file)) {
+    const r = Store.restore(options, file);
+    if (r.store !== null) {
+      r.store.setTime(Date.now() / 1000);
+      unlinkSync(file);
+      log(`slabcached: restored ${r.store.stats().curr_items} items from ${file}`);
+      return r.store;
+    }
+    log(`slabcached: ${file}: not restored, starting empty: ${r.reason}`);
+  }
+  return Store.create(options);
 }

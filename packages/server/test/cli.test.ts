@@ -592,13 +592,12 @@ t.test('every -o option is applied, warned or refused, as its table entry says',
 
 t.test('warnings: one line each, once each', async (t) => {
   const c = run('-k', '-k', '--lock-memory', '-L', '-r', '-e', '/dev/shm/x', '-N', '1', '-t', '65');
-  t.equal(c.warnings.length, 7);
+  t.equal(c.warnings.length, 6, '-e is supported now: no warning');
   t.match(c.warnings, [
     /^-k: ignored: /,
     /^--lock-memory: ignored: /,
     /^-L: ignored: /,
     /^-r: ignored: .*ulimit -c unlimited/,
-    /^-e \/dev\/shm\/x: ignored: restartable caches/,
     /^-N 1: ignored: /,
     /^-t 65: WARNING: Setting a high number of worker threads is not recommended/,
   ]);

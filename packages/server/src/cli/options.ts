@@ -148,8 +148,8 @@ export interface ServerConfig {
   sasl: boolean;
   /** -Y --auth-file: ASCII authentication tokens file (user:pass lines). */
   authFile: string | null;
-  /** -e --memory-file: memcached's restartable cache. Not supported: warned, the cache starts
-   * empty. */
+  /** -e --memory-file: memcached's restartable cache: SIGUSR1 or `shutdown graceful` writes
+   * the cache there, the next start with the same memory settings reads it back. */
   memoryFile: string | null;
 
   // --- background LRU work -----------------------------------------------------------------
@@ -812,10 +812,6 @@ export const FLAGS: readonly FlagSpec[] = [
     arg: 'required',
     apply(st, v, label) {
       st.cfg.memoryFile = nonEmpty(label, v!, 'memory file path');
-      warn(
-        st,
-        `${label}: ignored: restartable caches (items kept in a memory file across restarts) are not supported; the cache starts empty`,
-      );
     },
   },
   {

@@ -128,7 +128,8 @@ memcached's options, short and long, with memcached's meaning. Differences are m
 -W, --disable-watch       disable watch commands (live logging)
 -Y, --auth-file=<file>    (EXPERIMENTAL) enable ASCII protocol authentication. format:
                           user:pass\\nuser2:pass2\\n
--e, --memory-file=<file>  (EXPERIMENTAL) mmap a file for item memory, for a restartable cache
+-e, --memory-file=<file>  restartable cache: SIGUSR1 or "shutdown graceful" saves the cache
+                          to <file>; the next start with the same memory settings loads it
                           slabcached: not supported; accepted with a warning, and the
                           cache starts empty
 -Z, --enable-ssl          enable TLS/SSL (needs -o ssl_chain_cert)
