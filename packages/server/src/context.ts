@@ -18,6 +18,8 @@ export interface ServerContext {
   /** Shared words the main thread and workers both read: verbosity, limits. */
   shared: Int32Array;
   conns: ConnectionTable;
+  /** The debug commands (worker-crash tests) answer only when SLABCACHE_DEBUG_HOOKS=1. */
+  debugHooks: boolean;
   /** SASL / ascii-auth users; null when auth is off. */
   credentials: Credentials | null;
   baseline: ResetBaseline;
@@ -37,4 +39,5 @@ export const SH_LRU_CRAWLER = 1; // 1 while the crawler is enabled
 export const SH_CRAWLER_TOCRAWL = 2;
 export const SH_CRAWLER_SLEEP = 3;
 export const SH_SLAB_AUTOMOVE = 4;
+export const SH_WORKER_RESTARTS = 5; // workers started again after dying
 export const SH_WORDS = 16;

@@ -6,7 +6,6 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import { MiB, type SharedStore, Store } from '@slabcache/store';
 import { type CredentialPairs, CredentialsError, loadCredentials } from './auth/credentials.ts';
 import { parseListenAddress, type ServerConfig } from './cli/options.ts';
@@ -18,13 +17,15 @@ import {
   SH_SLAB_AUTOMOVE,
   SH_VERBOSITY,
   SH_WORDS,
+  SH_WORKER_RESTARTS,
 } from './context.ts';
 import { closeServer, listenOn } from './listen.ts';
 import { Maintenance } from './maintenance.ts';
-import { connectionTableBytes } from './stats/connections.ts';
-import { countersBytes } from './stats/counters.ts';
+import { ConnectionTable, connectionTableBytes } from './stats/connections.ts';
+import { C, Counters, countersBytes } from './stats/counters.ts';
 import { ResetBaseline } from './stats/report.ts';
 import { bindUdp, closeUdp, udpSocket } from './udp/socket.ts';
+import { WorkerPool } from './workers.ts';
 
 export interface WorkerData {
   slot: number;
@@ -150,47 +151,40 @@ export async function startServer(
     entries.map((a, i) => ({ host: a.host, port: i === 0 ? first : (a.port ?? first) }));
   if (config.unixSocket !== null) removeSocketFile(config.unixSocket);
 
-  const workers: Worker[] = [];
+  const pool = new WorkerPool(WORKER_URL, {
+    log,
+    onShutdown: options.onShutdown,
+    recover: (slot) => {
+      const locks = store.recoverLocks(slot + 1);
+      const lost = connTable.releaseOwner(slot);
+      new Counters(counters, threads, slot).mine[C.curr_connections] = 0;
+      Atomics.add(shared, SH_WORKER_RESTARTS, 1);
+      // The first worker serves the unix socket: its replacement binds the path again.
+      if (slot === 0 && config.unixSocket !== null) removeSocketFile(config.unixSocket);
+      log(`slabcached: worker ${slot}: freed ${locks} locks and ${lost} connection slots`);
+    },
+  });
+  const connTable = new ConnectionTable(conns);
   const ready: Promise<void>[] = [];
   for (let slot = 0; slot < threads; slot++) {
     const listenHere = reusePort || slot === 0;
-    const data: WorkerData = {
-      slot,
-      threads,
-      store: store.shared,
-      counters,
-      conns,
-      baseline,
-      shared: sharedBuf,
-      config: workerConfig,
-      version: MEMCACHED_VERSION,
-      startedAt,
-      addresses: listenHere ? addressesOn(port) : [],
-      udpAddresses: listenHere && udpOn ? addressesOn(udpPort) : [],
-      reusePort,
-      unixSocket: slot === 0 ? config.unixSocket : null,
-      credentials,
-    };
-    const worker = new Worker(WORKER_URL, { workerData: data });
-    workers.push(worker);
     ready.push(
-      new Promise<void>((resolve, reject) => {
-        const onMessage = (msg: {
-          type: string;
-          code?: string;
-          message?: string;
-          graceful?: boolean;
-        }) => {
-          if (msg.type === 'listening') resolve();
-          else if (msg.type === 'error')
-            reject(Object.assign(new Error(msg.message), { code: msg.code }));
-          else if (msg.type === 'shutdown') options.onShutdown?.(msg.graceful === true);
-        };
-        worker.on('message', onMessage);
-        worker.once('error', reject);
-        worker.once('exit', (code) =>
-          reject(new Error(`worker ${slot} exited with code ${code} while starting`)),
-        );
+      pool.start({
+        slot,
+        threads,
+        store: store.shared,
+        counters,
+        conns,
+        baseline,
+        shared: sharedBuf,
+        config: workerConfig,
+        version: MEMCACHED_VERSION,
+        startedAt,
+        addresses: listenHere ? addressesOn(port) : [],
+        udpAddresses: listenHere && udpOn ? addressesOn(udpPort) : [],
+        reusePort,
+        unixSocket: slot === 0 ? config.unixSocket : null,
+        credentials,
       }),
     );
   }
@@ -199,7 +193,7 @@ export async function startServer(
   try {
     await Promise.all(ready);
   } catch (err) {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.terminate();
     if (probe?.listening) await closeServer(probe);
     udpProbe?.close();
     throw err;
@@ -208,11 +202,6 @@ export async function startServer(
   }
   if (probe?.listening) await closeServer(probe);
   if (udpProbe !== null) await closeUdp(udpProbe);
-  for (const [slot, worker] of workers.entries()) {
-    worker.removeAllListeners('exit');
-    worker.removeAllListeners('error');
-    worker.on('error', (err) => log(`slabcached: worker ${slot} failed: ${err.stack ?? err}`));
-  }
   // memcached's -a is the socket's permission bits (default 0700).
   if (config.unixSocket !== null) chmodSync(config.unixSocket, config.unixMask & 0o777);
 
@@ -223,19 +212,7 @@ export async function startServer(
   const close = (opts: { save?: boolean } = {}): Promise<void> => {
     closing ??= (async () => {
       maintenance.stop();
-      await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<void>((resolve) => {
-              const done = () => resolve();
-              w.once('exit', done);
-              w.on('message', (m: { type: string }) => {
-                if (m.type === 'closed') w.terminate().then(done, done);
-              });
-              w.postMessage({ type: 'close' });
-            }),
-        ),
-      );
+      await pool.close();
       if (config.unixSocket !== null) removeSocketFile(config.unixSocket);
       // Saved only once every worker has stopped, so the copy is consistent.
       if (opts.save === true && config.memoryFile !== null) {

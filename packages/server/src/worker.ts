@@ -32,6 +32,7 @@ const ctx: ServerContext = {
   shared,
   conns: new ConnectionTable(data.conns),
   credentials: data.credentials === null ? null : new Credentials(data.credentials),
+  debugHooks: process.env.SLABCACHE_DEBUG_HOOKS === '1',
   baseline: new ResetBaseline(data.baseline),
   version: data.version,
   startedAt: data.startedAt,

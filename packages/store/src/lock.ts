@@ -18,6 +18,16 @@
  * two class locks at once.
  */
 
+import type { Engine } from './engine.ts';
+import {
+  C_FLUSH_LOCK,
+  C_PAGES_LOCK,
+  C_SPLIT_LOCK,
+  classBase,
+  K_LOCK,
+  STRIPES_BASE,
+} from './layout.ts';
+
 const WAITERS = 1;
 const SPINS = 100;
 
@@ -65,4 +75,27 @@ export function ownerId(threadId: number): number {
 export function lockOwner(words: Int32Array, index: number): number {
   const v = Atomics.load(words, index);
   return v === 0 ? -1 : (v >>> 1) - 1;
+}
+
+/** Every lock word of a store, for recovery and self-checks: stripes, classes, the rest. */
+export function lockWords(e: Engine): number[] {
+  const s = e.settings;
+  const words = [C_SPLIT_LOCK, C_PAGES_LOCK, C_FLUSH_LOCK];
+  for (let id = 1; id <= s.largestClass; id++) words.push(classBase(id) + K_LOCK);
+  for (let i = 0; i < s.stripes; i++) words.push(STRIPES_BASE + i);
+  return words;
+}
+
+/** Frees the locks `threadId` holds and wakes their waiters; returns how many it freed. */
+export function recoverLocks(e: Engine, threadId: number): number {
+  const owner = ownerId(threadId);
+  let n = 0;
+  for (const w of lockWords(e)) {
+    const v = Atomics.load(e.ctl, w);
+    if (v !== 0 && (v & ~WAITERS) === owner && Atomics.compareExchange(e.ctl, w, v, 0) === v) {
+      Atomics.notify(e.ctl, w);
+      n++;
+    }
+  }
+  return n;
 }

@@ -43,7 +43,7 @@ import {
   S_WON,
 } from './layout.ts';
 import { allocItem, countOverwrite, discardItem, linkItem, unlinkItem } from './lifecycle.ts';
-import { lock, unlock } from './lock.ts';
+import { lock, recoverLocks, unlock } from './lock.ts';
 import { loadSnapshot, type SnapshotInfo, saveSnapshot } from './persist.ts';
 import { type ReassignResult, reassignPage } from './rebalance.ts';
 import { type SelfCheckReport, selfCheck } from './selfcheck.ts';
@@ -278,6 +278,24 @@ export class Store {
     const r = loadSnapshot(options, path);
     if (r.shared === null) return { store: null, reason: r.reason };
     return { store: new Store(new Engine(r.shared, 0)), reason: null };
+  }
+
+  /**
+   * Frees every lock a dead thread left taken (locks record their owner) and wakes whoever
+   * waits on them; returns how many. For the main thread, after a worker died and before its
+   * replacement (which gets the same thread id) starts. The store itself stays consistent when
+   * the thread died of an exception, which unwinds through the store's unlocking `finally`;
+   * a lock still held means the thread was stopped inside a store call, and `check()` says
+   * whether that left damage.
+   */
+  recoverLocks(threadId: number): number {
+    return recoverLocks(this.e, threadId);
+  }
+
+  /** Test hook (slabcached's debug commands): takes the key's stripe lock and keeps it, as a
+   * thread stopped inside a store call would. Never called in normal operation. */
+  debugHoldKeyLock(key: Uint8Array, koff: number, klen: number): void {
+    lock(this.e.ctl, this.e.stripeIndex(murmur3(key, koff, klen)), this.e.owner);
   }
 
   /** Writes the whole store to `path` for restore(). Only while no other thread uses it. */

@@ -107,6 +107,15 @@ export class ConnectionTable {
     Atomics.store(this.words, slot * WORDS + W_OWNER, 0);
   }
 
+  /** Frees every slot a worker held (it died with its connections); returns how many. */
+  releaseOwner(owner: number): number {
+    let n = 0;
+    for (let i = 0; i < this.slots; i++) {
+      if (Atomics.compareExchange(this.words, i * WORDS + W_OWNER, owner + 1, 0) === owner + 1) n++;
+    }
+    return n;
+  }
+
   open(): number {
     let n = 0;
     for (let i = 0; i < this.slots; i++)

@@ -11,6 +11,7 @@ import {
   SH_LRU_CRAWLER,
   SH_SLAB_AUTOMOVE,
   SH_VERBOSITY,
+  SH_WORKER_RESTARTS,
 } from '../context.ts';
 import { C } from './counters.ts';
 
@@ -128,6 +129,8 @@ export function generalStats(ctx: ServerContext): StatLine[] {
     ['direct_reclaims', 0],
     ['lru_bumps_dropped', 0],
     ['rss_bytes', memoryUsage.rss()],
+    // slabcached's own: workers started again after dying (see workers.ts).
+    ['worker_restarts', Atomics.load(ctx.shared, SH_WORKER_RESTARTS)],
   ];
 }
 

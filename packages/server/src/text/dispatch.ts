@@ -9,6 +9,7 @@ import type { WriteMode } from '@slabcache/store';
 import { asciiAuthLine } from '../auth/ascii-auth.ts';
 import { arithmetic } from '../commands/arithmetic.ts';
 import { cacheMemlimit } from '../commands/cache-memlimit.ts';
+import { debug } from '../commands/debug.ts';
 import { deleteCommand } from '../commands/delete.ts';
 import { flushAll } from '../commands/flush-all.ts';
 import { get } from '../commands/get.ts';
@@ -88,6 +89,7 @@ const TABLE: Entry[] = [
   { name: ascii('slabs'), min: 1, max: INF, run: lineOnly(slabs) },
   { name: ascii('lru_crawler'), min: 1, max: INF, run: lineOnly(lruCrawler) },
   { name: ascii('lru'), min: 2, max: INF, run: lineOnly(lru) },
+  { name: ascii('debug'), min: 2, max: 3, run: lineOnly(debug) },
 ];
 
 /** Entries by name length, for a lookup that compares a few candidates' bytes. */
