@@ -495,3 +495,15 @@ t.test('a same-class overwrite is written in place and booked like a new item', 
   }
   t.ok(s.check().ok, JSON.stringify(s.check().errors));
 });
+
+t.test('recoverLocks frees exactly the locks a dead thread left', async (t) => {
+  const s = fresh();
+  const other = Store.open(s.shared, 5);
+  other.debugHoldKeyLock(Buffer.from('a'), 0, 1);
+  other.debugHoldKeyLock(Buffer.from('zz'), 0, 2);
+  t.equal(s.check().ok, false, 'the held locks show');
+  t.equal(s.recoverLocks(6), 0, 'another thread id frees nothing');
+  t.equal(s.recoverLocks(5), 2);
+  t.equal(s.check().ok, true, s.check().errors.join('; '));
+  t.equal(set(s, 'a', 'v'), Stored.STORED, 'the key is usable again');
+});
