@@ -379,7 +379,7 @@ t.test(
     let tcp = servers;
     let udp = servers;
     if (!server.external) {
-      const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1'], { cpus: 2 });
+      const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', '--no-admin'], { cpus: 2 });
       const own = await startServer(config, { ephemeralUdp: true, log: () => {} });
       t.teardown(() => own.close());
       tcp = `--servers=127.0.0.1:${own.port}`;

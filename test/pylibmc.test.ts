@@ -32,9 +32,12 @@ function assertAllOk(t: Test, out: string): void {
 }
 
 t.test('pylibmc, binary protocol', { skip }, async (t) => {
-  const server = await startServer(parse(['-p', '0', '-t', '2', '-l', '127.0.0.1'], { cpus: 2 }), {
-    log: () => {},
-  });
+  const server = await startServer(
+    parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', '--no-admin'], { cpus: 2 }),
+    {
+      log: () => {},
+    },
+  );
   t.teardown(() => server.close());
   const r = await run(PYTHON, [SCRIPT, `127.0.0.1:${server.port}`], 20_000);
   t.equal(r.code, 0, r.stderr);
@@ -48,7 +51,7 @@ t.test('pylibmc, binary protocol with SASL PLAIN (-S)', { skip }, async (t) => {
   const saved = process.env.MEMCACHED_SASL_PWDB;
   process.env.MEMCACHED_SASL_PWDB = pwdb;
   const server = await startServer(
-    parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', '-S'], { cpus: 2 }),
+    parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', '--no-admin', '-S'], { cpus: 2 }),
     { log: () => {} },
   ).finally(() => {
     if (saved === undefined) delete process.env.MEMCACHED_SASL_PWDB;

@@ -2,7 +2,9 @@
  * Cross-package tests start slabcached the way a user embeds it: through @slabcache/server,
  * in this process (main thread + worker threads), on an ephemeral loopback port, with
  * memcached's flags. `SLABCACHE_TEST_TARGET=host:port` points the tests at an already running
- * server instead (a real memcached, to tell a client's quirk from a slabcached bug).
+ * server instead (a real memcached, to tell a client's quirk from a slabcached bug). The admin
+ * HTTP service stays off: its default port is one per host (test/admin.test.ts starts its own
+ * with --admin-port 0).
  */
 import { parse, startServer } from '@slabcache/server';
 
@@ -22,7 +24,9 @@ export async function startTestServer(flags: string[] = []): Promise<TestServer>
     const [host = '127.0.0.1', port = '11211'] = target.split(':');
     return { host, port: Number(port), address: target, external: true, close: async () => {} };
   }
-  const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', ...flags], { cpus: 2 });
+  const config = parse(['-p', '0', '-t', '2', '-l', '127.0.0.1', '--no-admin', ...flags], {
+    cpus: 2,
+  });
   const server = await startServer(config, { log: () => {} });
   return {
     host: '127.0.0.1',

@@ -41,7 +41,8 @@ const TOO_MANY = Buffer.from('ERROR Too many open connections\r\n');
  * memcached does, unless -B forces one. */
 export const Proto = { UNKNOWN: 0, TEXT: 1, BINARY: 2 } as const;
 
-let nextId = 1;
+/** Connections this worker has accepted; ids come from it (see accept). */
+let accepted = 0;
 
 export class Connection implements ItemReader {
   readonly ctx: ServerContext;
@@ -124,7 +125,9 @@ export class Connection implements ItemReader {
     workerSlot: number,
     unix: boolean,
   ): Connection | null {
-    const id = nextId++;
+    // Unique across workers, as memcached's ids (its fds) are, so `stats conns` lines never
+    // name two connections alike: worker w of t hands out w+1, w+1+t, w+1+2t, ...
+    const id = workerSlot + 1 + accepted++ * ctx.config.threads;
     const slot = ctx.conns.claim(workerSlot, id);
     if (slot < 0) {
       ctx.stats[C.rejected_connections]++;

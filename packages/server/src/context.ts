@@ -29,6 +29,9 @@ export interface ServerContext {
   startedAt: number;
   /** Asks the main thread to stop the server (shutdown command). */
   requestShutdown(graceful: boolean): void;
+  /** refresh_certs: loads the TLS certificate files again in every worker; null when done,
+   * else why not. */
+  refreshCerts(): string | null;
   /** Writes a log line to stderr when verbosity allows it. */
   log(level: number, message: string): void;
 }
@@ -40,4 +43,5 @@ export const SH_CRAWLER_TOCRAWL = 2;
 export const SH_CRAWLER_SLEEP = 3;
 export const SH_SLAB_AUTOMOVE = 4;
 export const SH_WORKER_RESTARTS = 5; // workers started again after dying
+export const SH_CERTS_REFRESHED = 6; // unix second of the last refresh_certs (0: never)
 export const SH_WORDS = 16;

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { AdminListenError } from './admin.ts';
 import { CliError, parse, type ServerConfig } from './cli/options.ts';
 import { licenseText, usage, versionText } from './cli/usage.ts';
 import { type RunningServer, startServer } from './server.ts';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (err instanceof AdminListenError) fail(err.message, 71);
     if (e.code === 'EADDRINUSE') {
       // The error names what was busy: a TCP or UDP port, or the unix socket's path.
       const what = e.syscall === 'bind' && e.message.includes('udp') ? 'UDP port' : 'TCP port';
@@ -104,6 +106,11 @@ async function main(): Promise<void> {
   if (config.verbosity > 0) {
     const where = config.unixSocket ?? server.hosts.map((h) => `${h}:${server?.port}`).join(', ');
     process.stderr.write(`slabcached: ${config.threads} threads, listening on ${where}\n`);
+    if (server.adminUrl !== null) {
+      process.stderr.write(
+        `slabcached: admin (stats, /metrics, dashboard) on ${server.adminUrl}\n`,
+      );
+    }
   }
 }
 

@@ -3,10 +3,14 @@
  * threads that listen on one port with SO_REUSEPORT, keeps the clock, and runs background
  * maintenance (crawler, slab automover). It serves no client itself.
  */
+
+import { randomUUID } from 'node:crypto';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import type { RunningAdmin } from '@slabcache/admin';
 import { MiB, type SharedStore, Store } from '@slabcache/store';
+import { startAdminService } from './admin.ts';
 import { type CredentialPairs, CredentialsError, loadCredentials } from './auth/credentials.ts';
 import { parseListenAddress, type ServerConfig } from './cli/options.ts';
 import { MEMCACHED_VERSION } from './cli/usage.ts';
@@ -24,6 +28,8 @@ import { Maintenance } from './maintenance.ts';
 import { ConnectionTable, connectionTableBytes } from './stats/connections.ts';
 import { C, Counters, countersBytes } from './stats/counters.ts';
 import { ResetBaseline } from './stats/report.ts';
+import { SharedStatsSource } from './stats/source.ts';
+import { tlsOptions } from './tls/options.ts';
 import { bindUdp, closeUdp, udpSocket } from './udp/socket.ts';
 import { WorkerPool } from './workers.ts';
 
@@ -38,13 +44,16 @@ export interface WorkerData {
   config: ServerConfig;
   version: string;
   startedAt: number;
-  addresses: { host: string; port: number }[];
+  /** TCP listeners; `tls` with -Z unless the -l entry said `notls:`. */
+  addresses: { host: string; port: number; tls: boolean }[];
   /** Where this worker serves UDP (-U); empty when UDP is off. */
   udpAddresses: { host: string; port: number }[];
   reusePort: boolean;
   unixSocket: string | null;
   /** Users for SASL (-S) or ascii auth (-Y); null when neither is on. */
   credentials: CredentialPairs | null;
+  /** Names this server's channel between its workers (refresh_certs reaches them all). */
+  instance: string;
 }
 
 export interface RunningServer {
@@ -57,6 +66,10 @@ export interface RunningServer {
   store: Store;
   /** True when the platform has SO_REUSEPORT; false means one worker accepts everything. */
   reusePort: boolean;
+  /** The admin HTTP service's port (the chosen one with --admin-port 0); 0 with --no-admin. */
+  adminPort: number;
+  /** Where the admin service answers (http://host:port/); null with --no-admin. */
+  adminUrl: string | null;
   /** Stops listening, closes every connection, ends the workers. */
   /** Stops listening, closes every connection, ends the workers; with `save` and -e, then
    * writes the cache to the memory file for the next start (memcached's SIGUSR1). */
@@ -83,6 +96,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const credentials = readCredentials(config);
+  // -Z: the certificate and key are read and checked now, so a bad file stops the start.
+  if (config.ssl) tlsOptions(config);
+  const instance = randomUUID();
   const store = openStore(config, log);
   const startedAt = Math.floor(Date.now() / 1000);
   const threads = config.threads;
@@ -180,11 +196,14 @@ export async function startServer(
         config: workerConfig,
         version: MEMCACHED_VERSION,
         startedAt,
-        addresses: listenHere ? addressesOn(port) : [],
+        addresses: listenHere
+          ? addressesOn(port).map((a, i) => ({ ...a, tls: config.ssl && !entries[i].notls }))
+          : [],
         udpAddresses: listenHere && udpOn ? addressesOn(udpPort) : [],
         reusePort,
         unixSocket: slot === 0 ? config.unixSocket : null,
         credentials,
+        instance,
       }),
     );
   }
@@ -208,9 +227,26 @@ export async function startServer(
   const maintenance = new Maintenance(store, shared, log);
   maintenance.start();
 
+  // The admin reads what the workers share, from this thread; its Counters has no slot.
+  const source = new SharedStatsSource({
+    store,
+    counters: new Counters(counters, threads, null),
+    baseline: new ResetBaseline(baseline),
+    config: workerConfig,
+    conns: connTable,
+    shared,
+    version: MEMCACHED_VERSION,
+    startedAt,
+  });
+  source.listening = true;
+  let admin: RunningAdmin | null = null;
+
   let closing: Promise<void> | null = null;
   const close = (opts: { save?: boolean } = {}): Promise<void> => {
     closing ??= (async () => {
+      // /readyz answers 503 from here on, until the admin port closes too.
+      source.listening = false;
+      await admin?.close();
       maintenance.stop();
       await pool.close();
       if (config.unixSocket !== null) removeSocketFile(config.unixSocket);
@@ -226,7 +262,25 @@ export async function startServer(
     return closing;
   };
 
-  return { port: hosts.length > 0 ? port : 0, udpPort, hosts, store, reusePort, close };
+  if (config.admin) {
+    try {
+      admin = await startAdminService(workerConfig, source, log);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+
+  return {
+    port: hosts.length > 0 ? port : 0,
+    udpPort,
+    hosts,
+    store,
+    reusePort,
+    adminPort: admin?.port ?? 0,
+    adminUrl: admin?.url ?? null,
+    close,
+  };
 }
 
 /** Removes a unix socket file: a stale one before listening (memcached replaces it too), ours

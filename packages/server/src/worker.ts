@@ -5,16 +5,18 @@
  * listening, to ask for shutdown, and to confirm it closed.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { parentPort, workerData } from 'node:worker_threads';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { Store } from '@slabcache/store';
 import { Credentials } from './auth/credentials.ts';
 import { Connection } from './connection.ts';
-import { type ServerContext, SH_VERBOSITY } from './context.ts';
+import { type ServerContext, SH_CERTS_REFRESHED, SH_VERBOSITY } from './context.ts';
 import { listenOn } from './listen.ts';
 import type { WorkerData } from './server.ts';
 import { ConnectionTable } from './stats/connections.ts';
-import { Counters } from './stats/counters.ts';
+import { C, Counters } from './stats/counters.ts';
 import { ResetBaseline } from './stats/report.ts';
+import { rejectsPeer, tlsOptions } from './tls/options.ts';
 import { UdpListener } from './udp/listener.ts';
 
 const data = workerData as WorkerData;
@@ -42,30 +44,80 @@ const ctx: ServerContext = {
   log(level, message) {
     if (Atomics.load(shared, SH_VERBOSITY) >= level) process.stderr.write(`${message}\n`);
   },
+  refreshCerts: () => 'TLS is not enabled (-Z)',
 };
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
 let udp: UdpListener | null = null;
 
+function accept(socket: Socket, unix: boolean): void {
+  const conn = Connection.accept(ctx, socket, data.slot, unix);
+  if (conn === null) return;
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+}
+
 function serve(unix: boolean): Server {
-  const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
-    const conn = Connection.accept(ctx, socket, data.slot, unix);
-    if (conn === null) return;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
+  const server = createServer({ noDelay: true, pauseOnConnect: false }, (s) => accept(s, unix));
   servers.push(server);
   return server;
 }
+
+/** -Z: a TLS listener; the connection starts once the handshake is done. */
+const tlsServers: TlsServer[] = [];
+function serveTls(): Server {
+  const server = createTlsServer({ ...tlsOptions(data.config), noDelay: true }, (socket) => {
+    if (rejectsPeer(data.config, socket)) {
+      ctx.stats[C.ssl_handshake_errors]++;
+      socket.destroy();
+      return;
+    }
+    ctx.stats[C.ssl_new_sessions] += socket.isSessionReused() ? 0 : 1;
+    accept(socket, false);
+  });
+  server.on('tlsClientError', () => {
+    ctx.stats[C.ssl_handshake_errors]++;
+  });
+  tlsServers.push(server);
+  servers.push(server);
+  return server;
+}
+
+/** refresh_certs: every worker of this server loads the certificate files again. */
+const certs = new BroadcastChannel(`slabcache-certs-${data.instance}`);
+certs.unref();
+function reloadCerts(): void {
+  const options = tlsOptions(data.config);
+  for (const s of tlsServers) s.setSecureContext(options);
+}
+certs.onmessage = () => {
+  try {
+    reloadCerts();
+  } catch (err) {
+    ctx.log(1, `slabcached: worker ${data.slot}: refresh_certs failed: ${(err as Error).message}`);
+  }
+};
+if (data.config.ssl)
+  ctx.refreshCerts = () => {
+    try {
+      reloadCerts();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    Atomics.store(shared, SH_CERTS_REFRESHED, Math.floor(Date.now() / 1000));
+    certs.postMessage('reload');
+    return null;
+  };
 
 async function start(): Promise<void> {
   const cfg = data.config;
   if (data.unixSocket !== null) {
     await listenOn(serve(true), { path: data.unixSocket, backlog: cfg.backlog });
   }
-  for (const { host, port } of data.addresses) {
-    await listenOn(serve(false), { host, port, backlog: cfg.backlog, reusePort: data.reusePort });
+  for (const { host, port, tls } of data.addresses) {
+    const server = tls ? serveTls() : serve(false);
+    await listenOn(server, { host, port, backlog: cfg.backlog, reusePort: data.reusePort });
   }
   if (data.udpAddresses.length > 0) {
     udp = new UdpListener(ctx);
@@ -78,6 +130,7 @@ port.on('message', (msg: { type: string }) => {
   for (const s of servers) s.close();
   for (const s of sockets) s.destroy();
   udp?.close();
+  certs.close();
   port.postMessage({ type: 'closed' });
 });
 

@@ -110,6 +110,7 @@ t.test('defaults are memcached 1.6 defaults, except the bind address and -t', as
     admin: true,
     adminPort: 11311,
     adminHost: '127.0.0.1',
+    adminToken: null,
     warnings: [],
   });
   t.equal(parse([], { cpus: 0.5 }).threads, 1, 'at least one thread');
@@ -170,6 +171,7 @@ const CASES: [string[] | null, string[][], Partial<ServerConfig>][] = [
   [['-N', '2'], [['--napi-ids=2'], ['--napi_ids', '2']], { napiIds: 2 }],
   [null, [['--admin-port=9000'], ['--admin-port', '9000']], { adminPort: 9000 }],
   [null, [['--admin-host=0.0.0.0']], { adminHost: '0.0.0.0' }],
+  [null, [['--admin-token=s3cret'], ['--admin-token', 's3cret']], { adminToken: 's3cret' }],
   [null, [['--no-admin']], { admin: false }],
 ];
 
@@ -617,6 +619,7 @@ t.test('bad values: one-line errors naming the flag, in memcached words', async 
   refuses(t, ['-U', '65536'], /^-U 65536: Invalid port number/);
   refuses(t, ['--admin-port', 'x'], /^--admin-port x: not a whole number/);
   refuses(t, ['--admin-host='], /^--admin-host="": admin host is empty/);
+  refuses(t, ['--admin-token='], /^--admin-token="": admin token is empty/);
   refuses(t, ['-c', '0'], /^-c 0: Maximum connections must be greater than 0/);
   refuses(t, ['-R', '0'], /^-R 0: Number of requests per event must be greater than 0/);
   refuses(t, ['-t', '0'], /^-t 0: Number of threads must be greater than 0/);

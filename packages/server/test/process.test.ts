@@ -31,7 +31,7 @@ interface Daemon {
 
 /** Starts slabcached on a free port; -v makes it say where it listens. */
 async function daemon(args: string[]): Promise<Daemon> {
-  const proc = spawn(BIN, ['-p', '0', '-t', '2', '-v', ...args], {
+  const proc = spawn(BIN, ['-p', '0', '-t', '2', '--admin-port', '0', '-v', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -161,11 +161,28 @@ t.test('-s serves a unix socket with -a permissions', async (t) => {
 
 t.test('a port in use is refused, even by another slabcached', async (t) => {
   const d = await daemon([]);
-  const r = await run(['-p', String(d.port), '-t', '1']);
+  const r = await run(['-p', String(d.port), '-t', '1', '--no-admin']);
   t.equal(r.code, 71, 'EX_OSERR, as memcached');
   t.match(r.stderr, /failed to listen on TCP port \d+: Address already in use/);
   d.proc.kill('SIGTERM');
   await d.exited;
+});
+
+t.test('the admin service: -v says where; a busy admin port is refused', async (t) => {
+  const d = await daemon([]);
+  t.teardown(() => d.proc.kill('SIGTERM'));
+  // The admin line follows the listening line daemon() waited for.
+  const line = /admin \(stats, \/metrics, dashboard\) on (http:\/\/127\.0\.0\.1:(\d+)\/)/;
+  const deadline = Date.now() + 5000;
+  while (!line.test(d.stderr()) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  const url = line.exec(d.stderr());
+  t.ok(url, `-v names the admin address: ${d.stderr()}`);
+  const health = await fetch(new URL('healthz', url![1]));
+  t.same(await health.json(), { status: 'ok' });
+  const r = await run(['-p', '0', '-t', '1', '--admin-port', url![2]]);
+  t.equal(r.code, 71, 'EX_OSERR, as for a busy memcached port');
+  t.match(r.stderr, /failed to listen on admin port \d+ \(127\.0\.0\.1\): Address already in use/);
 });
 
 t.test('-d detaches: the command returns and the server keeps serving', async (t) => {
@@ -176,7 +193,7 @@ t.test('-d detaches: the command returns and the server keeps serving', async (t
     probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)),
   );
   await new Promise((r) => probe.close(r));
-  const r = await run(['-d', '-p', String(port), '-t', '1', '-P', pidFile]);
+  const r = await run(['-d', '-p', String(port), '-t', '1', '--no-admin', '-P', pidFile]);
   t.equal(r.code, 0);
   const deadline = Date.now() + 15_000;
   while (!existsSync(pidFile) && Date.now() < deadline)

@@ -22,7 +22,7 @@ interface Daemon {
 }
 
 async function daemon(args: string[]): Promise<Daemon> {
-  const proc = spawn(BIN, ['-p', '0', '-t', '2', '-v', ...args], {
+  const proc = spawn(BIN, ['-p', '0', '-t', '2', '--no-admin', '-v', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

@@ -13,6 +13,7 @@ import {
   type StatLine,
   settingsStats,
   slabsStats,
+  statText,
 } from '../stats/report.ts';
 import { error, responseHeader } from './reply.ts';
 import type { Request } from './request.ts';
@@ -48,8 +49,9 @@ export function stat(c: Connection, r: Request): void {
 /** memcached's append_bin_stats: a packet per line, then the terminating empty packet. */
 function statPackets(c: Connection, r: Request, lines: StatLine[]): void {
   const out = c.out;
-  for (const [name, value] of lines) {
-    const text = String(value);
+  for (const line of lines) {
+    const name = line[0];
+    const text = statText(line);
     const klen = Buffer.byteLength(name);
     responseHeader(c, r, Status.SUCCESS, klen, 0, klen + Buffer.byteLength(text), 0);
     out.text(name);

@@ -227,6 +227,9 @@ export interface ServerConfig {
   adminPort: number;
   /** --admin-host, default 127.0.0.1. */
   adminHost: string;
+  /** --admin-token: the bearer token for the admin's state-changing routes (POST /flush).
+   * null: the SLABCACHE_ADMIN_TOKEN environment variable, read at start, or none (off). */
+  adminToken: string | null;
 
   /** Options accepted without effect here, one line each naming the option and why. */
   warnings: string[];
@@ -311,6 +314,7 @@ export function defaultConfig(env: ParseEnv): ServerConfig {
     admin: true,
     adminPort: DEFAULT_ADMIN_PORT,
     adminHost: '127.0.0.1',
+    adminToken: null,
     warnings: [],
   };
 }
@@ -856,6 +860,14 @@ export const FLAGS: readonly FlagSpec[] = [
     arg: 'required',
     apply(st, v, label) {
       st.cfg.adminHost = nonEmpty(label, v!, 'admin host');
+    },
+  },
+  {
+    short: null,
+    long: ['admin-token'],
+    arg: 'required',
+    apply(st, v, label) {
+      st.cfg.adminToken = nonEmpty(label, v!, 'admin token');
     },
   },
   {

@@ -200,6 +200,9 @@ ${listed('refused')}
 slabcached's own options (admin HTTP service: metrics, dashboard):
     --admin-port=<num>    admin service port (default: ${d.adminPort}; 0 picks a free port)
     --admin-host=<addr>   interface for the admin service (default: ${d.adminHost})
+    --admin-token=<str>   bearer token for the admin's actions (POST /flush); default:
+                          $SLABCACHE_ADMIN_TOKEN, which other users cannot read in ps;
+                          without either, actions are off
     --no-admin            do not start the admin service
 `;
 }

@@ -37,6 +37,8 @@ export const COUNTER_NAMES = [
   'total_connections',
   'rejected_connections',
   'conn_yields',
+  'ssl_handshake_errors',
+  'ssl_new_sessions',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -62,10 +64,15 @@ export class Counters {
   /** This thread's own slot (a view into `all`). */
   readonly mine: Float64Array;
 
-  constructor(buffer: SharedArrayBuffer, threads: number, slot: number) {
+  /** `slot` null: a reader (the main thread, for the admin service) that counts nothing;
+   * its `mine` is private, so it can never write into a worker's slot. */
+  constructor(buffer: SharedArrayBuffer, threads: number, slot: number | null) {
     this.all = new Float64Array(buffer);
     this.threads = threads;
-    this.mine = new Float64Array(buffer, (slot + 1) * COUNTERS * 8, COUNTERS);
+    this.mine =
+      slot === null
+        ? new Float64Array(COUNTERS)
+        : new Float64Array(buffer, (slot + 1) * COUNTERS * 8, COUNTERS);
   }
 
   /** Sums every thread's slot, less the reset baseline. */

@@ -1,11 +1,14 @@
 /**
- * The text of memcached's `stats` groups, built from the summed counters, the store's
+ * memcached's `stats` groups as name/value lists, built from the summed counters, the store's
  * snapshot and the settings. Field names and order follow memcached 1.6 so tools that parse
- * them (memcached_exporter, memcstat, dashboards) find what they expect. Not a hot path.
+ * them (memcached_exporter, memcstat, dashboards) find what they expect. The same lists feed
+ * the text and binary protocols (`formatStats`, `statText`) and the admin service's JSON and
+ * metrics (stats/source.ts), so the two can never disagree. Not a hot path.
  */
 import { cpuUsage, memoryUsage } from 'node:process';
 import type { ServerContext } from '../context.ts';
 import {
+  SH_CERTS_REFRESHED,
   SH_CRAWLER_SLEEP,
   SH_CRAWLER_TOCRAWL,
   SH_LRU_CRAWLER,
@@ -15,7 +18,15 @@ import {
 } from '../context.ts';
 import { C } from './counters.ts';
 
-export type StatLine = [string, string | number];
+/** A statistic: numbers stay numbers (the admin's JSON); `decimals` fixes how the text
+ * protocols print a fraction, as memcached's printf formats do ("%.2f", "%ld.%06ld"). */
+export type StatLine = [name: string, value: string | number, decimals?: number];
+
+/** What the stats groups read: a worker's context, or the main thread's for the admin. */
+export type StatsContext = Pick<
+  ServerContext,
+  'store' | 'counters' | 'baseline' | 'config' | 'conns' | 'shared' | 'version' | 'startedAt'
+>;
 
 /** Store counters that `stats reset` zeroes, kept as a baseline in shared memory. */
 export const RESETTABLE = [
@@ -39,7 +50,7 @@ export class ResetBaseline {
   }
 }
 
-export function resetStats(ctx: ServerContext): void {
+export function resetStats(ctx: StatsContext): void {
   ctx.counters.reset();
   const s = ctx.store.stats() as unknown as Record<string, number>;
   RESETTABLE.forEach((name, i) => {
@@ -47,13 +58,13 @@ export function resetStats(ctx: ServerContext): void {
   });
 }
 
-function rusage(): [string, string] {
+/** Seconds of CPU, to the microsecond like memcached's timeval. */
+function rusage(): [number, number] {
   const u = cpuUsage();
-  const fmt = (us: number) => `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
-  return [fmt(u.user), fmt(u.system)];
+  return [u.user / 1e6, u.system / 1e6];
 }
 
-export function generalStats(ctx: ServerContext): StatLine[] {
+export function generalStats(ctx: StatsContext): StatLine[] {
   const sums = ctx.counters.sum();
   const st = ctx.store.stats() as unknown as Record<string, number>;
   const base = ctx.baseline.values;
@@ -70,8 +81,8 @@ export function generalStats(ctx: ServerContext): StatLine[] {
     ['version', ctx.version],
     ['libevent', 'node'],
     ['pointer_size', 64],
-    ['rusage_user', user],
-    ['rusage_system', system],
+    ['rusage_user', user, 6],
+    ['rusage_system', system, 6],
     ['max_connections', cfg.maxConnections],
     ['curr_connections', n('curr_connections')],
     ['total_connections', n('total_connections')],
@@ -129,13 +140,26 @@ export function generalStats(ctx: ServerContext): StatLine[] {
     ['direct_reclaims', 0],
     ['lru_bumps_dropped', 0],
     ['rss_bytes', memoryUsage.rss()],
+    ...tlsStats(ctx, n, now),
     // slabcached's own: workers started again after dying (see workers.ts).
     ['worker_restarts', Atomics.load(ctx.shared, SH_WORKER_RESTARTS)],
   ];
 }
 
+/** memcached's TLS counters, present only with -Z as in memcached. */
+function tlsStats(ctx: StatsContext, n: (name: keyof typeof C) => number, now: number): StatLine[] {
+  const cfg = ctx.config;
+  if (!cfg.ssl) return [];
+  const refreshed = Atomics.load(ctx.shared, SH_CERTS_REFRESHED) || ctx.startedAt;
+  return [
+    ...(cfg.sslSessionCache ? [['ssl_new_sessions', n('ssl_new_sessions')] as StatLine] : []),
+    ['ssl_handshake_errors', n('ssl_handshake_errors')],
+    ['time_since_server_cert_refresh', now - refreshed],
+  ];
+}
+
 /** LRU moves summed over classes, from one snapshot of `stats items`. */
-function lruMoves(ctx: ServerContext): { toCold: number; toWarm: number; withinLru: number } {
+function lruMoves(ctx: StatsContext): { toCold: number; toWarm: number; withinLru: number } {
   const moves = { toCold: 0, toWarm: 0, withinLru: 0 };
   for (const c of ctx.store.itemStats()) {
     moves.toCold += c.moves_to_cold;
@@ -145,10 +169,9 @@ function lruMoves(ctx: ServerContext): { toCold: number; toWarm: number; withinL
   return moves;
 }
 
-export function settingsStats(ctx: ServerContext): StatLine[] {
+export function settingsStats(ctx: StatsContext): StatLine[] {
   const cfg = ctx.config;
   const s = ctx.store.settings;
-  const onoff = (b: boolean) => (b ? 'yes' : 'no');
   const lru = ctx.store.lruShares();
   return [
     ['maxbytes', ctx.store.stats().limit_maxbytes],
@@ -162,7 +185,7 @@ export function settingsStats(ctx: ServerContext): StatLine[] {
     ['domain_socket', cfg.unixSocket ?? 'NULL'],
     ['umask', cfg.unixMask.toString(8)],
     ['shutdown_command', onoff(cfg.enableShutdown)],
-    ['growth_factor', s.growthFactor.toFixed(2)],
+    ['growth_factor', s.growthFactor, 2],
     ['chunk_size', s.minChunk],
     ['num_threads', cfg.threads],
     ['num_threads_per_udp', cfg.threads],
@@ -195,10 +218,11 @@ export function settingsStats(ctx: ServerContext): StatLine[] {
     ['idle_timeout', cfg.idleTimeout],
     ['slab_page_size', s.pageSize],
     ['ssl_enabled', onoff(cfg.ssl)],
+    ...(cfg.ssl ? tlsSettings(cfg) : []),
   ];
 }
 
-export function slabsStats(ctx: ServerContext): StatLine[] {
+export function slabsStats(ctx: StatsContext): StatLine[] {
   const lines: StatLine[] = [];
   const classes = ctx.store.slabStats();
   let malloced = 0;
@@ -219,7 +243,7 @@ export function slabsStats(ctx: ServerContext): StatLine[] {
   return lines;
 }
 
-export function itemsStats(ctx: ServerContext): StatLine[] {
+export function itemsStats(ctx: StatsContext): StatLine[] {
   const lines: StatLine[] = [];
   for (const c of ctx.store.itemStats()) {
     if (c.number === 0 && c.evicted === 0 && c.outofmemory === 0) continue;
@@ -258,7 +282,7 @@ export function itemsStats(ctx: ServerContext): StatLine[] {
   return lines;
 }
 
-export function connsStats(ctx: ServerContext): StatLine[] {
+export function connsStats(ctx: StatsContext): StatLine[] {
   const lines: StatLine[] = [];
   const host = ctx.config.listen[0] ?? '127.0.0.1';
   for (const c of ctx.conns.list(ctx.store.relativeTime, host)) {
@@ -272,8 +296,37 @@ export function connsStats(ctx: ServerContext): StatLine[] {
   return lines;
 }
 
+/** A statistic's value as the text and binary protocols print it. */
+export function statText([, value, decimals]: StatLine): string {
+  return decimals !== undefined && typeof value === 'number'
+    ? value.toFixed(decimals)
+    : String(value);
+}
+
 export function formatStats(lines: StatLine[]): string {
   let s = '';
-  for (const [k, v] of lines) s += `STAT ${k} ${v}\r\n`;
+  for (const line of lines) s += `STAT ${line[0]} ${statText(line)}\r\n`;
   return `${s}END\r\n`;
+}
+
+const onoff = (b: boolean) => (b ? 'yes' : 'no');
+
+/** memcached's ssl_* settings lines (with -Z). */
+function tlsSettings(cfg: StatsContext['config']): StatLine[] {
+  return [
+    ['ssl_chain_cert', cfg.sslChainCert ?? 'NULL'],
+    ['ssl_key', cfg.sslKey ?? 'NULL'],
+    ['ssl_verify_mode', cfg.sslVerifyMode],
+    ['ssl_keyformat', cfg.sslKeyFormat === 'der' ? 2 : 1],
+    ['ssl_ciphers', cfg.sslCiphers ?? 'NULL'],
+    ['ssl_ca_cert', cfg.sslCaCert ?? 'NULL'],
+    ['ssl_wbuf_size', cfg.sslWbufSize],
+    ['ssl_session_cache', onoff(cfg.sslSessionCache)],
+    ['ssl_kernel_tls', onoff(cfg.sslKernelTls)],
+    // memcached's names: tlsv1.0 .. tlsv1.3.
+    [
+      'ssl_min_version',
+      cfg.sslMinVersion === 'TLSv1' ? 'tlsv1.0' : cfg.sslMinVersion.toLowerCase(),
+    ],
+  ];
 }

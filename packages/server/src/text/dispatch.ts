@@ -22,6 +22,7 @@ import { metaGet } from '../commands/meta/get.ts';
 import { metaNoop } from '../commands/meta/noop.ts';
 import { metaSet } from '../commands/meta/set.ts';
 import { quit } from '../commands/quit.ts';
+import { refreshCerts } from '../commands/refresh-certs.ts';
 import { shutdown } from '../commands/shutdown.ts';
 import { slabs } from '../commands/slabs.ts';
 import { stats } from '../commands/stats.ts';
@@ -89,6 +90,7 @@ const TABLE: Entry[] = [
   { name: ascii('slabs'), min: 1, max: INF, run: lineOnly(slabs) },
   { name: ascii('lru_crawler'), min: 1, max: INF, run: lineOnly(lruCrawler) },
   { name: ascii('lru'), min: 2, max: INF, run: lineOnly(lru) },
+  { name: ascii('refresh_certs'), min: 1, max: 2, run: lineOnly(refreshCerts) },
   { name: ascii('debug'), min: 2, max: 3, run: lineOnly(debug) },
 ];
 
