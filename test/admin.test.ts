@@ -80,6 +80,7 @@ const EXPORTER_METRICS: Record<string, 'COUNTER' | 'GAUGE'> = {
   memcached_slab_chunks_used: 'GAUGE',
   memcached_slab_chunks_free: 'GAUGE',
   memcached_slab_chunks_free_end: 'GAUGE',
+  memcached_slab_commands_total: 'COUNTER',
 };
 
 /** Stats that change by themselves between two reads a few milliseconds apart. */
@@ -298,7 +299,21 @@ t.test('/metrics: every exporter metric, with the numbers of stats', async (t) =
     t.equal(sample(m, 'memcached_slab_chunk_size_bytes', { slab }), f.chunk_size, slab);
     t.equal(sample(m, 'memcached_slab_chunks_used', { slab }), f.used_chunks, slab);
     t.equal(sample(m, 'memcached_slab_current_pages', { slab }), f.total_pages, slab);
+    const slabCmd = (command: string, status: string) =>
+      sample(m, 'memcached_slab_commands_total', { slab, command, status });
+    t.equal(slabCmd('get', 'hit'), f.get_hits, `${slab}: get hits`);
+    t.equal(slabCmd('set', 'hit'), f.cmd_set, `${slab}: sets`);
+    t.equal(slabCmd('cas', 'badval'), f.cas_badval, `${slab}: cas badval`);
   }
+  // Per class, the commands add up to the general counters.
+  const total = (field: string) =>
+    Object.values(slabs.slabs).reduce((n, f) => n + (f[field] ?? 0), 0);
+  t.equal(total('get_hits'), stats.get_hits, 'per-class get hits sum to get_hits');
+  t.equal(total('cmd_set'), stats.cmd_set, 'per-class sets sum to cmd_set');
+  t.same(
+    ['delete_hits', 'incr_hits', 'cas_hits', 'cas_badval', 'touch_hits'].map(total),
+    [1, 1, 1, 1, 1],
+  );
 });
 
 t.test('every metric the Grafana dashboard queries is served', async (t) => {

@@ -10,6 +10,7 @@ import { murmur3 } from './hash.ts';
 import { find, maybeGrow, removeFound, replaceOrInsert } from './hashtable.ts';
 import {
   ALIVE,
+  classOf,
   copyValueBetween,
   DEAD_EXPIRED,
   deadReason,
@@ -246,6 +247,7 @@ export class Store {
   private readonly view: ItemView;
   private crawlCursor = 0;
   private casOut = 0;
+  private clsOut = 0;
 
   private constructor(e: Engine) {
     this.e = e;
@@ -325,6 +327,12 @@ export class Store {
   /** The store's relative clock (seconds since it started, plus 2). */
   get relativeTime(): number {
     return this.e.ctl[C_NOW];
+  }
+
+  /** The slab class of the item the last read hit, write stored (or tried to), delete
+   * removed or arith changed; 0 when there was none. For memcached's per-class stats. */
+  get lastClass(): number {
+    return this.clsOut;
   }
 
   /** The CAS value the last successful write, delete-invalidate or arith gave its item. */
@@ -440,6 +448,7 @@ export class Store {
       this.view.ref = ref;
       reader.onHit(this.view);
       if (!req.noBump) bump(e, ref);
+      this.clsOut = classOf(e, ref);
       result = Read.HIT;
     } finally {
       unlock(e.ctl, stripe);
@@ -496,6 +505,7 @@ export class Store {
             reader.onHit(this.view);
           }
           bump(e, ref);
+          this.clsOut = classOf(e, ref);
           result = Read.HIT;
         }
       }
@@ -528,6 +538,7 @@ export class Store {
   ): StoreResult {
     checkKey(klen);
     const e = this.e;
+    this.clsOut = 0;
     // With CAS off every item's CAS reads 0, as in memcached -C: a CAS given with a store is
     // ignored, and `cas` itself can never match an existing item.
     if (!e.useCas && mode !== Mode.CAS) casUnique = 0;
@@ -570,6 +581,7 @@ export class Store {
       if (dropOnFailure) this.delete(key, koff, klen);
       return e.hdr + klen + vlen > this.settings.itemSizeMax ? Stored.TOO_LARGE : Stored.NO_MEMORY;
     }
+    this.clsOut = classOf(e, ref);
     this.fillNew(ref, key, koff, klen, flags, this.expiryToRelative(exptime));
     if (extras?.keyBinary === true) Atomics.or(e.m32, ref * 2 + H_META, S_KEY_BINARY);
     writeValue(e, ref, 0, value, voff, vlen);
@@ -652,6 +664,7 @@ export class Store {
       if ((meta & S_CHAINED) !== 0 || deadReason(e, old) !== ALIVE) return -1;
       const cls = (meta >>> 8) & 0xff;
       if (classFor(e, e.hdr + klen + vlen) !== cls) return -1;
+      this.clsOut = cls;
       if (mode === Mode.CAS && (!e.useCas || getCas(e, old) !== casUnique)) return Stored.EXISTS;
       const oldLen = m32[w + H_NBYTES];
       m32[w + H_TIME] = e.ctl[C_NOW];
@@ -718,6 +731,7 @@ export class Store {
       }
       this.casOut = newCasFor(e, extras);
       setCas(e, ref, this.casOut);
+      this.clsOut = classOf(e, ref);
       find(e, hash, key, koff, klen);
       replaceOrInsert(e, old, ref);
       linkItem(e, ref);
@@ -740,6 +754,7 @@ export class Store {
       if (ref === 0) return Deleted.NOT_FOUND;
       const dead = deadReason(e, ref) !== ALIVE;
       if (!dead && casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
+      this.clsOut = dead ? 0 : classOf(e, ref);
       removeFound(e, ref);
       unlinkItem(e, ref, dead);
       return dead ? Deleted.NOT_FOUND : Deleted.DELETED;
@@ -800,6 +815,7 @@ export class Store {
         this.casOut = newCasFor(e, opts);
         setCas(e, ref, this.casOut);
       }
+      this.clsOut = classOf(e, ref);
       return Deleted.DELETED;
     } finally {
       unlock(e.ctl, stripe);
@@ -854,6 +870,7 @@ export class Store {
         out.ttl = exp === 0 ? -1 : exp - e.ctl[C_NOW];
         out.cas = getCas(e, ref);
         this.casOut = out.cas;
+        this.clsOut = classOf(e, ref);
         return Arith.OK;
       }
       return this.arithFailure;

@@ -11,8 +11,7 @@
  * `stats slabs`' totals (active_slabs, total_malloced) count as general stats (scrape.ts).
  * memcached_up is registered beside these (registry.ts). Not here, because slabcached reports
  * no such stat: memcached_lru_crawler_starts_total, memcached_lru_crawler_{hot,warm}_max_factor,
- * memcached_slab_temporary_items, memcached_slab_commands_total (per-class command counts), and
- * the extstore and proxy metrics (the exporter emits those only when memcached reports them).
+ * memcached_slab_temporary_items, and the extstore and proxy metrics (the exporter emits those only when memcached reports them).
  */
 import { type Emit, type MetricSpec, num, type Scrape, stat } from './scrape.ts';
 
@@ -119,6 +118,8 @@ const version: MetricSpec = {
     emit(1, { version: String(stats.version ?? '') });
   },
 };
+
+const SLAB_COMMAND_OPS = ['get', 'delete', 'incr', 'decr', 'cas', 'touch'] as const;
 
 export const EXPORTER_METRICS: MetricSpec[] = [
   stat(
@@ -524,4 +525,24 @@ export const EXPORTER_METRICS: MetricSpec[] = [
     'slabs',
     'free_chunks_end',
   ),
+  {
+    // The exporter's per-class command counts from `stats slabs`: <op>_hits as hits, cas_badval,
+    // and cmd_set as set hits.
+    name: 'memcached_slab_commands_total',
+    help: 'Total number of all requests broken down by command (get, set, etc.) and status per slab.',
+    type: 'counter',
+    labelNames: ['slab', 'command', 'status'],
+    collect(s, emit) {
+      for (const [slab, fields] of classes(s, 'slabs')) {
+        for (const op of SLAB_COMMAND_OPS) {
+          const v = fields[`${op}_hits`];
+          if (v !== undefined) emit(v, { slab, command: op, status: 'hit' });
+        }
+        if (fields.cas_badval !== undefined)
+          emit(fields.cas_badval, { slab, command: 'cas', status: 'badval' });
+        if (fields.cmd_set !== undefined)
+          emit(fields.cmd_set, { slab, command: 'set', status: 'hit' });
+      }
+    },
+  },
 ];

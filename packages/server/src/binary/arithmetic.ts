@@ -6,7 +6,7 @@
 import { ascii, Binary } from '@slabcache/protocol';
 import { Arith, ArithOutput, type ArithResult } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { C, countHit } from '../stats/counters.ts';
 import { error, responseHeader } from './reply.ts';
 import type { Request } from './request.ts';
 
@@ -35,7 +35,7 @@ export function arithmetic(c: Connection, r: Request): void {
     cas,
   );
   if (outcome === Arith.OK) {
-    stats[incr ? C.incr_hits : C.decr_hits]++;
+    countHit(stats, incr ? C.incr_hits : C.decr_hits, store.lastClass);
   } else if (outcome === Arith.NOT_FOUND) {
     const exptime = r.extrasU32(ArithmeticExtras.EXPIRATION);
     if (exptime === ARITHMETIC_NO_CREATE) {

@@ -5,7 +5,7 @@
 import { Binary } from '@slabcache/protocol';
 import { Deleted } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { C, countHit } from '../stats/counters.ts';
 import { error, success } from './reply.ts';
 import type { Request } from './request.ts';
 
@@ -15,7 +15,7 @@ export function deleteCommand(c: Connection, r: Request): void {
   const { store, stats } = c.ctx;
   const result = store.delete(r.buf, r.key, r.keyLength, r.header.cas);
   if (result === Deleted.DELETED) {
-    stats[C.delete_hits]++;
+    countHit(stats, C.delete_hits, store.lastClass);
     success(c, r);
   } else if (result === Deleted.EXISTS) {
     error(c, r, Status.KEY_EEXISTS);

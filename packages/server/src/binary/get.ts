@@ -60,7 +60,7 @@ export function getOrTouch(c: Connection, r: Request): void {
     : store.get(r.buf, r.key, r.keyLength, hit);
   hit.c = null;
   hit.r = null;
-  countRead(stats, result, touch);
+  countRead(stats, result, touch, store.lastClass);
   if (result === Read.HIT || r.quiet) return;
   if (withKey) {
     // memcached's write_bin_miss_response: the key, and no text.

@@ -47,7 +47,7 @@ export function storage(c: Connection, r: Request, end: number): number {
   const result = store.write(mode, r.buf, r.key, klen, r.buf, r.keyEnd, vlen, flags, exptime, cas);
   // memcached turns set/add/replace with a CAS into a cas command, counted as one.
   const isCas = cas !== 0 && !concat && store.settings.cas;
-  countStore(stats, result, isCas);
+  countStore(stats, result, isCas, store.lastClass);
   switch (result) {
     case Stored.STORED:
       success(c, r, store.lastCas);

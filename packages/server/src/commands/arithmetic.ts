@@ -5,7 +5,7 @@
 import { parseU64, Replies, type Tokens } from '@slabcache/protocol';
 import { Arith, ArithOutput, MAX_KEY_LENGTH } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { C, countHit } from '../stats/counters.ts';
 import { noreplyMaybe } from '../text/noreply.ts';
 
 const result = new ArithOutput();
@@ -26,7 +26,7 @@ export function arithmetic(c: Connection, t: Tokens, incr: boolean): void {
   const r = store.arith(buf, t.start(1), t.length(1), incr, delta, result);
   switch (r) {
     case Arith.OK:
-      stats[incr ? C.incr_hits : C.decr_hits]++;
+      countHit(stats, incr ? C.incr_hits : C.decr_hits, store.lastClass);
       if (!c.noreply) {
         c.out.text(result.value.toString());
         c.out.crlf();

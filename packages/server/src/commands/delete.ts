@@ -5,7 +5,7 @@
 import { ascii, Replies, type Tokens } from '@slabcache/protocol';
 import { Deleted, MAX_KEY_LENGTH } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { C, countHit } from '../stats/counters.ts';
 import { noreplyMaybe } from '../text/noreply.ts';
 
 const ZERO = ascii('0');
@@ -27,7 +27,7 @@ export function deleteCommand(c: Connection, t: Tokens): void {
   }
   const { store, stats } = c.ctx;
   if (store.delete(t.buf, t.start(1), t.length(1)) === Deleted.DELETED) {
-    stats[C.delete_hits]++;
+    countHit(stats, C.delete_hits, store.lastClass);
     c.reply(Replies.DELETED);
   } else {
     stats[C.delete_misses]++;

@@ -37,7 +37,7 @@ export function get(c: Connection, t: Tokens, withCas: boolean, touch: boolean):
     const r = touch
       ? store.getAndTouch(buf, ks, ke - ks, exptime, c)
       : store.get(buf, ks, ke - ks, c);
-    countRead(stats, r, touch);
+    countRead(stats, r, touch, store.lastClass);
   }
   out.bytes(Replies.END);
 }

@@ -112,7 +112,7 @@ export function completeStorage(c: Connection, value: Buffer, off: number): void
     req.exptime,
     req.cas,
   );
-  countStore(stats, r, req.mode === StoreCommand.CAS);
+  countStore(stats, r, req.mode === StoreCommand.CAS, store.lastClass);
   switch (r) {
     case Stored.STORED:
       c.reply(Replies.STORED);

@@ -2,7 +2,7 @@
 import { parseI32, Replies, type Tokens } from '@slabcache/protocol';
 import { MAX_KEY_LENGTH, Read } from '@slabcache/store';
 import type { Connection } from '../connection.ts';
-import { C } from '../stats/counters.ts';
+import { C, countHit } from '../stats/counters.ts';
 import { noreplyMaybe } from '../text/noreply.ts';
 
 export function touch(c: Connection, t: Tokens): void {
@@ -19,7 +19,7 @@ export function touch(c: Connection, t: Tokens): void {
   const { store, stats } = c.ctx;
   stats[C.cmd_touch]++;
   if (store.touch(t.buf, t.start(1), t.length(1), exptime) === Read.HIT) {
-    stats[C.touch_hits]++;
+    countHit(stats, C.touch_hits, store.lastClass);
     c.reply(Replies.TOUCHED);
   } else {
     stats[C.touch_misses]++;

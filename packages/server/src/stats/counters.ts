@@ -49,7 +49,39 @@ export const C = Object.fromEntries(COUNTER_NAMES.map((n, i) => [n, i])) as Reco
   number
 >;
 
-export const COUNTERS = COUNTER_NAMES.length;
+/** memcached's per-class counters of `stats slabs`, one group per slab class id (0-63). */
+export const SLAB_COUNTER_NAMES = [
+  'get_hits',
+  'cmd_set',
+  'delete_hits',
+  'incr_hits',
+  'decr_hits',
+  'cas_hits',
+  'cas_badval',
+  'touch_hits',
+] as const;
+const SLAB_FIELDS = SLAB_COUNTER_NAMES.length;
+const SLAB_CLASSES = 64;
+
+/** Index of class `cls`'s counter number `field` (SLAB_COUNTER_NAMES order) in a slot. */
+export function slabCounter(cls: number, field: number): number {
+  return COUNTER_NAMES.length + cls * SLAB_FIELDS + field;
+}
+
+const S_GET_HITS = 0;
+const S_CMD_SET = 1;
+const S_CAS_HITS = 5;
+const S_CAS_BADVAL = 6;
+const S_TOUCH_HITS = 7;
+/** The per-class twin of a general hit counter. */
+const SLAB_TWIN = new Map<number, number>([
+  [C.delete_hits, 2],
+  [C.incr_hits, 3],
+  [C.decr_hits, 4],
+  [C.touch_hits, S_TOUCH_HITS],
+]);
+
+export const COUNTERS = COUNTER_NAMES.length + SLAB_CLASSES * SLAB_FIELDS;
 /** Gauges are not reset by `stats reset` (memcached keeps curr_connections). */
 const GAUGES = new Set<number>([C.curr_connections]);
 
@@ -98,7 +130,12 @@ export class Counters {
 }
 
 /** Counts a get (or, with touch, a gat/touch) the way memcached does, whatever the protocol. */
-export function countRead(stats: Float64Array, result: ReadResult, touch: boolean): void {
+export function countRead(
+  stats: Float64Array,
+  result: ReadResult,
+  touch: boolean,
+  cls: number,
+): void {
   if (touch) {
     stats[C.cmd_touch]++;
     stats[result === Read.HIT ? C.touch_hits : C.touch_misses]++;
@@ -106,15 +143,33 @@ export function countRead(stats: Float64Array, result: ReadResult, touch: boolea
     stats[C.cmd_get]++;
     stats[result === Read.HIT ? C.get_hits : C.get_misses]++;
   }
+  if (result === Read.HIT && cls > 0) stats[slabCounter(cls, touch ? S_TOUCH_HITS : S_GET_HITS)]++;
   if (result === Read.EXPIRED) stats[C.get_expired]++;
   else if (result === Read.FLUSHED) stats[C.get_flushed]++;
 }
 
 /** Counts a store; a cas (or a store carrying a CAS) also counts its outcome. */
-export function countStore(stats: Float64Array, result: StoreResult, cas: boolean): void {
+export function countStore(
+  stats: Float64Array,
+  result: StoreResult,
+  cas: boolean,
+  cls: number,
+): void {
   stats[C.cmd_set]++;
+  if (cls > 0) stats[slabCounter(cls, S_CMD_SET)]++;
   if (!cas) return;
-  if (result === Stored.STORED) stats[C.cas_hits]++;
-  else if (result === Stored.EXISTS) stats[C.cas_badval]++;
-  else if (result === Stored.NOT_FOUND) stats[C.cas_misses]++;
+  if (result === Stored.STORED) {
+    stats[C.cas_hits]++;
+    if (cls > 0) stats[slabCounter(cls, S_CAS_HITS)]++;
+  } else if (result === Stored.EXISTS) {
+    stats[C.cas_badval]++;
+    if (cls > 0) stats[slabCounter(cls, S_CAS_BADVAL)]++;
+  } else if (result === Stored.NOT_FOUND) stats[C.cas_misses]++;
+}
+
+/** A delete, incr, decr or touch hit: the general counter and its slab class's. */
+export function countHit(stats: Float64Array, counter: number, cls: number): void {
+  stats[counter]++;
+  const twin = SLAB_TWIN.get(counter);
+  if (twin !== undefined && cls > 0) stats[slabCounter(cls, twin)]++;
 }

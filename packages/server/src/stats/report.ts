@@ -16,7 +16,7 @@ import {
   SH_VERBOSITY,
   SH_WORKER_RESTARTS,
 } from '../context.ts';
-import { C } from './counters.ts';
+import { C, SLAB_COUNTER_NAMES, slabCounter } from './counters.ts';
 
 /** A statistic: numbers stay numbers (the admin's JSON); `decimals` fixes how the text
  * protocols print a fraction, as memcached's printf formats do ("%.2f", "%ld.%06ld"). */
@@ -225,6 +225,7 @@ export function settingsStats(ctx: StatsContext): StatLine[] {
 export function slabsStats(ctx: StatsContext): StatLine[] {
   const lines: StatLine[] = [];
   const classes = ctx.store.slabStats();
+  const sums = ctx.counters.sum();
   let malloced = 0;
   for (const c of classes) {
     const p = `${c.id}:`;
@@ -237,6 +238,10 @@ export function slabsStats(ctx: StatsContext): StatLine[] {
       [`${p}free_chunks`, c.free_chunks],
       [`${p}free_chunks_end`, c.free_chunks_end],
     );
+    // memcached's per-class command counters (get_hits, cmd_set, ... touch_hits).
+    SLAB_COUNTER_NAMES.forEach((name, i) => {
+      lines.push([`${p}${name}`, sums[slabCounter(c.id, i)]]);
+    });
     malloced += c.total_pages * ctx.store.settings.pageSize;
   }
   lines.push(['active_slabs', classes.length], ['total_malloced', malloced]);

@@ -7,7 +7,7 @@
 import type { Tokens } from '@slabcache/protocol';
 import { Arith, ArithExtras, ArithOutput } from '@slabcache/store';
 import type { Connection } from '../../connection.ts';
-import { C } from '../../stats/counters.ts';
+import { C, countHit } from '../../stats/counters.ts';
 import {
   checkRequest,
   error,
@@ -72,7 +72,8 @@ export function metaArithmetic(c: Connection, t: Tokens): void {
     flags.hasCas ? flags.cas : 0,
     extras,
   );
-  if (r === Arith.OK && !result.created) stats[incr ? C.incr_hits : C.decr_hits]++;
+  if (r === Arith.OK && !result.created)
+    countHit(stats, incr ? C.incr_hits : C.decr_hits, store.lastClass);
   else if (r === Arith.NOT_FOUND) stats[incr ? C.incr_misses : C.decr_misses]++;
   if (r === Arith.NON_NUMERIC) {
     error(c, M.ERR_NON_NUMERIC);

@@ -6,7 +6,7 @@
 import type { Tokens } from '@slabcache/protocol';
 import { Deleted, MetaDelete } from '@slabcache/store';
 import type { Connection } from '../../connection.ts';
-import { C } from '../../stats/counters.ts';
+import { C, countHit } from '../../stats/counters.ts';
 import { checkRequest, error, flags, MetaReplies as M, statusLine } from './reply.ts';
 
 const opts = new MetaDelete();
@@ -34,7 +34,7 @@ export function metaDelete(c: Connection, t: Tokens): void {
   const cas = flags.hasCas ? flags.cas : 0;
   const r = store.metaDelete(flags.key, flags.keyStart, klen, cas, opts);
   if (r === Deleted.DELETED) {
-    if (!opts.invalidate) stats[C.delete_hits]++;
+    if (!opts.invalidate) countHit(stats, C.delete_hits, store.lastClass);
     if (!c.noreply) statusLine(c, t, M.HD);
     return;
   }

@@ -136,6 +136,6 @@ export function metaGet(c: Connection, t: Tokens): void {
   writer.c = null;
   writer.t = null;
   // memcached counts a touch only when the item was there to touch.
-  countRead(stats, r, flags.hasTtl && r === Read.HIT);
+  countRead(stats, r, flags.hasTtl && r === Read.HIT, store.lastClass);
   if (r !== Read.HIT && !c.noreply) statusLine(c, t, M.EN);
 }

@@ -143,7 +143,7 @@ function completeMetaSet(c: Connection, value: Buffer, off: number): void {
     req.cas,
     extras,
   );
-  countStore(stats, r, req.mode === Mode.CAS);
+  countStore(stats, r, req.mode === Mode.CAS, store.lastClass);
   let code: Uint8Array;
   switch (r) {
     case Stored.STORED:
