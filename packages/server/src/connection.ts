@@ -64,6 +64,8 @@ export class Connection implements ItemReader {
   private closed = false;
   private waitingDrain = false;
   private yielded = false;
+  /** The client half-closed (sent FIN): finish what it sent, reply, then close. */
+  private eof = false;
 
   /** Bytes of an incomplete line carried to the next read: carryLen bytes at the start of
    * `input`, a buffer kept per connection so that split commands cost no allocation. */
@@ -111,6 +113,7 @@ export class Connection implements ItemReader {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.close());
+    socket.on('end', () => this.onEnd());
     socket.on('close', () => this.onClose());
     const idle = this.ctx.config.idleTimeout;
     if (idle > 0) {
@@ -226,6 +229,7 @@ export class Connection implements ItemReader {
     }
     if (pos < end && !this.closed) this.saveRest(buf, pos, end);
     this.flush();
+    if (this.eof) this.endAfterInput();
     if (!this.closed) {
       this.setState(
         this.waitingDrain
@@ -285,6 +289,23 @@ export class Connection implements ItemReader {
       this.carryLen = 0;
       this.run(this.input!, 0, n);
     }
+  }
+
+  /**
+   * The client sent everything it will send (a pipeline followed by a close, as pylibmc's
+   * buffered mode does): every complete request it sent is still answered, as memcached
+   * does, and then the connection closes. Requests carried over by -R or backpressure run
+   * first; an incomplete request at the end is dropped.
+   */
+  private onEnd(): void {
+    this.eof = true;
+    this.endAfterInput();
+  }
+
+  private endAfterInput(): void {
+    if (this.closed || this.yielded || this.waitingDrain) return;
+    this.closeAfterWrite = true;
+    this.socket.end();
   }
 
   private onDrain(): void {

@@ -59,7 +59,8 @@ function accept(socket: Socket, unix: boolean): void {
 }
 
 function serve(unix: boolean): Server {
-  const server = createServer({ noDelay: true, pauseOnConnect: false }, (s) => accept(s, unix));
+  // Half-open: a client that sends its last requests and closes still gets the replies.
+  const server = createServer({ noDelay: true, allowHalfOpen: true }, (s) => accept(s, unix));
   servers.push(server);
   return server;
 }
@@ -67,7 +68,8 @@ function serve(unix: boolean): Server {
 /** -Z: a TLS listener; the connection starts once the handshake is done. */
 const tlsServers: TlsServer[] = [];
 function serveTls(): Server {
-  const server = createTlsServer({ ...tlsOptions(data.config), noDelay: true }, (socket) => {
+  const options = { ...tlsOptions(data.config), noDelay: true, allowHalfOpen: true };
+  const server = createTlsServer(options, (socket) => {
     if (rejectsPeer(data.config, socket)) {
       ctx.stats[C.ssl_handshake_errors]++;
       socket.destroy();

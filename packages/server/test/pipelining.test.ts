@@ -131,3 +131,36 @@ t.test('a client that never reads stops being read: memory stays bounded', async
   socket.destroy();
   t.equal(received, want, 'all replies delivered after the client caught up');
 });
+
+t.test('a client that pipelines and closes at once still has every request run', async (t) => {
+  // Regression: requests held back by -R (20 a turn) were dropped when the client's FIN
+  // arrived first. pylibmc's buffered mode sends exactly this.
+  const N = 10_000;
+  let req = '';
+  for (let i = 0; i < N; i++) req += `set eof:${i} 0 0 1 noreply\r\nx\r\n`;
+  const replies = await new Promise<string>((resolve, reject) => {
+    const s = connect({ port: server.port, host: '127.0.0.1' });
+    let got = '';
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(got));
+    s.end(`${req}get eof:0 eof:${N - 1}\r\n`);
+  });
+  t.equal(
+    replies,
+    `VALUE eof:0 0 1\r\nx\r\nVALUE eof:${N - 1} 0 1\r\nx\r\nEND\r\n`,
+    'answered, then closed',
+  );
+  const c = await RawClient.connect(server.port);
+  t.teardown(() => c.close());
+  let missing = 0;
+  for (let i = 0; i < N; i += 500) {
+    let keys = '';
+    for (let j = i; j < i + 500; j++) keys += ` eof:${j}`;
+    const r = await c.call(`get${keys}\r\n`, 'END\r\n');
+    missing += 500 - (r.match(/VALUE/g)?.length ?? 0);
+  }
+  t.equal(missing, 0, `all ${N} sets were stored`);
+});
