@@ -105,9 +105,9 @@ export class WorkerPool {
           : new Promise<void>((resolve) => {
               const done = () => resolve();
               w.once('exit', done);
-              w.on('message', (m: WorkerMessage) => {
-                if (m.type === 'closed') w.terminate().then(done, done);
-              });
+              // The worker exits by itself once closed; terminate only one that hangs.
+              const timer = setTimeout(() => w.terminate().then(done, done), 2000);
+              w.once('exit', () => clearTimeout(timer));
               w.postMessage({ type: 'close' });
             }),
       ),
