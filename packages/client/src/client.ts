@@ -5,6 +5,7 @@
  * Cluster), whose pool writes it on a pipelined connection.
  */
 import { EventEmitter } from 'node:events';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { parseServer, type ServerInput, type ServerSpec } from './address.ts';
 import { Cluster } from './cluster.ts';
 import { Compression, type CompressionOptions, decompress } from './compression.ts';
@@ -61,6 +62,9 @@ export interface ClientOptions {
   namespace?: string;
   /** TTL in seconds of stores that give none (default 0: no expiry). */
   defaultTtl?: number;
+  /** Connect with TLS (servers started with memcached's -Z): `true` for Node's defaults, or
+   * node:tls connect options (ca, cert and key for client certificates, ...). */
+  tls?: boolean | TlsConnectionOptions;
 }
 
 export interface StoreOptions {
@@ -131,6 +135,7 @@ export class Client extends EventEmitter {
         timeout: positive('timeout', options.timeout ?? 1000),
         connectTimeout: positive('connectTimeout', options.connectTimeout ?? 1000),
         keepAlive: options.keepAlive ?? 30_000,
+        tls: options.tls === true ? {} : options.tls || null,
         failureLimit: positive('failureLimit', options.failureLimit ?? 2),
         retryDelay: positive('retryDelay', options.retryDelay ?? 1000),
         maxRetryDelay: positive('maxRetryDelay', options.maxRetryDelay ?? 30_000),

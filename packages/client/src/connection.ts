@@ -12,7 +12,8 @@
  * The socket keeps the process alive only while requests wait on it: an idle client does not
  * stop a script from exiting.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'node:tls';
 import type { ServerSpec } from './address.ts';
 import {
   Codes,
@@ -31,6 +32,8 @@ export interface ConnectionOptions {
   timeout: number;
   /** TCP keep-alive probes on idle connections, after this many ms (0: off). */
   keepAlive: number;
+  /** TLS options (a server with memcached's -Z); null: plain TCP. */
+  tls: TlsOptions | null;
 }
 
 export interface ConnectionEvents {
@@ -72,13 +75,24 @@ export class Connection {
     this.events = events;
     this.reply.server = server.address;
     this.connectDeadline = performance.now() + options.connectTimeout;
-    const socket = connect({ host: server.host, port: server.port, noDelay: true });
+    const socket =
+      options.tls === null
+        ? connect({ host: server.host, port: server.port, noDelay: true })
+        : tlsConnect({
+            host: server.host,
+            port: server.port,
+            // SNI takes names only; an IP address is checked against the certificate's SANs.
+            servername: isIP(server.host) === 0 ? server.host : undefined,
+            ...options.tls,
+          });
     this.socket = socket;
+    socket.setNoDelay(true);
     this.output = new Output(socket);
     if (options.keepAlive > 0) socket.setKeepAlive(true, options.keepAlive);
     socket.unref();
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('connect', () => this.onConnect());
+    // With TLS the connection is usable once the handshake is done.
+    socket.on(options.tls === null ? 'connect' : 'secureConnect', () => this.onConnect());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // Every socket error is handled here, never thrown: it only decides the close's cause.
     socket.on('error', (e) => {

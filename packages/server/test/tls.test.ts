@@ -5,77 +5,17 @@
  * Certificates are made by the openssl CLI into a temporary folder.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import t from 'tap';
 import { parse } from '../src/cli/options.ts';
 import { startServer } from '../src/server.ts';
+import { makeCerts } from './helpers/certs.ts';
 import { RawClient } from './helpers/raw-client.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'slabcache-tls-'));
-const f = (name: string) => join(dir, name);
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-}
-
-/** A CA, two server certificates (the second for refresh_certs) and a client certificate. */
-function makeCerts(): void {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=test-ca',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.crt'),
-  );
-  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const name of ['server1', 'server2', 'client']) {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      f(`${name}.key`),
-      '-out',
-      f(`${name}.csr`),
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('ca.crt'),
-      '-CAkey',
-      f('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      f('ext.cnf'),
-      '-out',
-      f(`${name}.crt`),
-    );
-  }
-  // The server reads these two names; refresh_certs swaps their content.
-  copyFileSync(f('server1.crt'), f('live.crt'));
-  copyFileSync(f('server1.key'), f('live.key'));
-}
-makeCerts();
+const certs = makeCerts();
+const f = certs.file;
 
 async function tlsServer(extra: string[] = [], more: string[] = []) {
   const o = [`ssl_chain_cert=${f('live.crt')}`, `ssl_key=${f('live.key')}`, ...more].join(',');
@@ -133,7 +73,7 @@ function tlsClient(port: number, opts: { cert?: string; key?: string } = {}): Pr
 }
 
 function readPem(name: string): Buffer {
-  return execFileSync('cat', [f(name)]);
+  return certs.read(name);
 }
 
 function freePort(): Promise<number> {
