@@ -10,61 +10,19 @@
  * Skips when memcached is not installed, except in CI (CI set), which installs it (.ci/run).
  * Tests marked todo are known differences from 1.6.18; SLABCACHE_RUN_TODO=1 runs them.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { onPath } from './helpers/exec.ts';
+import { skipWithoutMemcached, startMemcached } from './helpers/memcached.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
-const MEMCACHED = existsSync('/usr/bin/memcached') ? '/usr/bin/memcached' : onPath('memcached');
-const skip = MEMCACHED === null && !process.env.CI ? 'memcached is not installed' : false;
+const skip = skipWithoutMemcached;
 
 /** A tap option that marks a known difference; SLABCACHE_RUN_TODO=1 runs the test anyway. */
 const todo = (reason: string) => ({
   skip,
   todo: process.env.SLABCACHE_RUN_TODO ? false : reason,
 });
-
-/** A loopback port with nothing listening on it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts memcached on a free port and resolves once it accepts connections. */
-async function startMemcached(): Promise<{ port: number; process: ChildProcess }> {
-  if (MEMCACHED === null) throw new Error('memcached is not installed (CI installs it)');
-  const port = await freePort();
-  const child = spawn(MEMCACHED, ['-u', 'root', '-p', String(port), '-l', '127.0.0.1', '-U', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`memcached exited: ${stderr}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return { port, process: child };
-    if (Date.now() > deadline) throw new Error(`memcached did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * One connection that sends a step and reads its whole reply: each step is followed by
