@@ -109,11 +109,24 @@ export function normalizeCas(reply: string): string {
     if (!names.has(v)) names.set(v, `#${names.size + 1}`);
     return names.get(v)!;
   };
-  return reply
-    .replace(/^(VALUE \S+ \d+ \d+) (\d+)\r\n/gm, (_, head, cas) => `${head} ${name(cas)}\r\n`)
-    .replace(/^((?:VA \d+|HD|NS|EX|NF)(?: [^\r\n]*)?)$/gm, (line) =>
-      line.replace(/ c(\d+)/g, (_, cas) => ` c${name(cas)}`),
-    );
+  return (
+    reply
+      // memcached pads a shorter incr result with spaces in place, unless a reply still pending
+      // in the same batch holds the item (then it stores a new, unpadded one): compare counters
+      // without their padding.
+      .replace(
+        /^VALUE (\S+ \d+) (\d+)((?: \d+)?)\r\n(\d+) +\r\n/gm,
+        (_, kf, _len, cas, digits) => `VALUE ${kf} ${digits.length}${cas}\r\n${digits}\r\n`,
+      )
+      .replace(
+        /^VA \d+([^\r\n]*)\r\n(\d+) +\r\n/gm,
+        (_, rest, digits) => `VA ${digits.length}${rest}\r\n${digits}\r\n`,
+      )
+      .replace(/^(VALUE \S+ \d+ \d+) (\d+)\r\n/gm, (_, head, cas) => `${head} ${name(cas)}\r\n`)
+      .replace(/^((?:VA \d+|HD|NS|EX|NF)(?: [^\r\n]*)?)$/gm, (line) =>
+        line.replace(/ c(\d+)/g, (_, cas) => ` c${name(cas)}`),
+      )
+  );
 }
 
 /** One connection that sends a stream (whole or in pieces) and reads up to its `MN`. */
