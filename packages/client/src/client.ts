@@ -10,6 +10,12 @@ import { parseServer, type ServerInput, type ServerSpec } from './address.ts';
 import { Cluster } from './cluster.ts';
 import { Compression, type CompressionOptions, decompress } from './compression.ts';
 import {
+  DEFAULT_INTERVAL,
+  type Discovered,
+  type DiscoveryOptions,
+  discoverySource,
+} from './discovery.ts';
+import {
   ClientClosedError,
   Codes,
   NotSupportedError,
@@ -30,8 +36,12 @@ import { defaultSerializer, Flags, type Serializer } from './serializer.ts';
 
 export interface ClientOptions {
   /** `'host:port'` strings (port 11211 when left out, `[v6]:port` for IPv6) or
-   * `{ host, port, weight }`. Order and weights decide placement, as in libmemcached. */
-  servers: readonly ServerInput[];
+   * `{ host, port, weight }`. Order and weights decide placement, as in libmemcached. With
+   * `discovery`, optional: the list to use until the first answer. */
+  servers?: readonly ServerInput[];
+  /** Find the servers in DNS or at an ElastiCache-style configuration endpoint, and follow
+   * the fleet as it changes (see discovery.ts). */
+  discovery?: DiscoveryOptions;
   /** The wire: 'meta' (default), 'text' or 'binary'. */
   protocol?: ProtocolName;
   /** Connections per server (default 1: pipelining makes one go far). */
@@ -85,6 +95,16 @@ export interface CasItem<T> {
   cas: bigint;
 }
 
+/** The 'servers-changed' event's argument. */
+export interface ServersChange {
+  /** The fleet now, in ring order. */
+  servers: string[];
+  added: string[];
+  removed: string[];
+  /** The configuration version (configuration endpoints only). */
+  version: number | null;
+}
+
 export interface ServerStatus {
   address: string;
   weight: number;
@@ -109,13 +129,19 @@ export class Client extends EventEmitter {
   private readonly failover: boolean;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private closed = false;
+  /** Asks the discovery source once; null without discovery. */
+  private readonly source: (() => Promise<Discovered>) | null = null;
+  private discoveryTimer: NodeJS.Timeout | null = null;
+  private discovering: Promise<boolean> | null = null;
+  private configVersion: number | null = null;
 
   constructor(options: ClientOptions) {
     super();
-    if (!options || !Array.isArray(options.servers) || options.servers.length === 0) {
+    const listed = options?.servers ?? [];
+    if (!options || !Array.isArray(listed) || (listed.length === 0 && !options.discovery)) {
       throw new TypeError('new Client({ servers: [...] }) needs at least one server');
     }
-    const servers: ServerSpec[] = options.servers.map(parseServer);
+    const servers: ServerSpec[] = listed.map(parseServer);
     this.protocol = pickProtocol(options.protocol ?? 'meta');
     this.serializer = options.serializer ?? defaultSerializer;
     this.compression = options.compression
@@ -147,6 +173,46 @@ export class Client extends EventEmitter {
         onUp: (pool) => this.emit('server-up', pool.server.address),
       },
     );
+    if (options.discovery) {
+      this.source = discoverySource(options.discovery, {
+        timeout: positive('connectTimeout', options.connectTimeout ?? 1000),
+        tls: options.tls === true ? {} : options.tls || null,
+      });
+      const interval = options.discovery.interval ?? DEFAULT_INTERVAL;
+      if (!(Number.isFinite(interval) && interval >= 0)) {
+        throw new TypeError(`discovery.interval must be ms >= 0, not ${String(interval)}`);
+      }
+      this.discover().catch(() => {}); // failures are 'discovery-error' events
+      if (interval > 0) {
+        this.discoveryTimer = setInterval(() => this.discover().catch(() => {}), interval);
+        this.discoveryTimer.unref();
+      }
+    }
+  }
+
+  /** Resolves once the client has servers: at once with a `servers` list, else after the
+   * first successful discovery (asking again now if none succeeded yet; rejects with why). */
+  async ready(): Promise<void> {
+    if (this.cluster.pools.length > 0) return;
+    await this.discover();
+  }
+
+  /**
+   * Asks the discovery source now (it is also asked every `interval`) and rebuilds the ring if
+   * the fleet changed: servers that stay keep their connections and their keys, removed
+   * servers' connections close once their requests are answered. Resolves true when the fleet
+   * changed (a 'servers-changed' event); rejects when the source failed (a 'discovery-error'
+   * event), the last good list staying in use.
+   */
+  discover(): Promise<boolean> {
+    if (!this.source) return Promise.reject(new TypeError('no discovery configured'));
+    if (this.closed) {
+      return Promise.reject(new ClientClosedError(Codes.CLIENT_CLOSED, 'client closed'));
+    }
+    this.discovering ??= this.rediscover(this.source).finally(() => {
+      this.discovering = null;
+    });
+    return this.discovering;
   }
 
   /** The `host:port` that owns `key` on the ring (libmemcached's weighted ketama), whether
@@ -345,11 +411,38 @@ export class Client extends EventEmitter {
    * reject with SLABCACHE_CLIENT_CLOSED. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.discoveryTimer) clearInterval(this.discoveryTimer);
     this.local?.clear();
     await this.cluster.close();
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private async rediscover(source: () => Promise<Discovered>): Promise<boolean> {
+    let found: Discovered;
+    try {
+      found = await source();
+      if (found.servers.length === 0) throw new Error('discovery found no servers');
+    } catch (e) {
+      this.emit('discovery-error', e);
+      throw e;
+    }
+    if (this.closed) return false;
+    // A configuration endpoint's list changes only with its version.
+    if (found.version !== null && found.version === this.configVersion) return false;
+    this.configVersion = found.version;
+    const { added, removed } = this.cluster.update(found.servers);
+    if (added.length === 0 && removed.length === 0) return false;
+    for (const pool of removed) void pool.close();
+    const change: ServersChange = {
+      servers: this.cluster.pools.map((p) => p.server.address),
+      added: added.map((p) => p.server.address),
+      removed: removed.map((p) => p.server.address),
+      version: found.version,
+    };
+    this.emit('servers-changed', change);
+    return true;
+  }
 
   /** The key as sent: checked, with the namespace. */
   private wireKey(key: string): string {

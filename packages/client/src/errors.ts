@@ -9,6 +9,7 @@
  * | ConnectionError     | SLABCACHE_CONNECT_FAILED    | the connection could not be opened        |
  * | ConnectionError     | SLABCACHE_CONNECTION_LOST   | it closed or failed with requests pending |
  * | ServerDownError     | SLABCACHE_SERVER_DOWN       | the server is ejected; failing fast       |
+ * | ServerDownError     | SLABCACHE_NO_SERVERS        | discovery has not found any server yet    |
  * | ServerError         | SLABCACHE_SERVER_ERROR      | the server answered with an error         |
  * | ProtocolError       | SLABCACHE_PROTOCOL          | a reply we cannot read (connection closed)|
  * | BadKeyError         | SLABCACHE_BAD_KEY           | key too long, empty or with spaces        |
@@ -84,6 +85,7 @@ export const Codes = {
   CONNECT_FAILED: 'SLABCACHE_CONNECT_FAILED',
   CONNECTION_LOST: 'SLABCACHE_CONNECTION_LOST',
   SERVER_DOWN: 'SLABCACHE_SERVER_DOWN',
+  NO_SERVERS: 'SLABCACHE_NO_SERVERS',
   SERVER_ERROR: 'SLABCACHE_SERVER_ERROR',
   PROTOCOL: 'SLABCACHE_PROTOCOL',
   BAD_KEY: 'SLABCACHE_BAD_KEY',

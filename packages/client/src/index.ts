@@ -10,9 +10,17 @@ export {
   type ClientOptions,
   type CounterOptions,
   type ServerStatus,
+  type ServersChange,
   type StoreOptions,
 } from './client.ts';
 export type { CompressionOptions } from './compression.ts';
+export {
+  type Discovered,
+  type DiscoveryOptions,
+  type DnsResolver,
+  fetchClusterConfig,
+  parseClusterConfig,
+} from './discovery.ts';
 export {
   BadKeyError,
   ClientClosedError,

@@ -44,4 +44,6 @@ export const SH_CRAWLER_SLEEP = 3;
 export const SH_SLAB_AUTOMOVE = 4;
 export const SH_WORKER_RESTARTS = 5; // workers started again after dying
 export const SH_CERTS_REFRESHED = 6; // unix second of the last refresh_certs (0: never)
+export const SH_CLUSTER_VERSION = 7; // config get cluster: the node list's version
+export const SH_CLUSTER_HASH = 8; // ... and a hash of the list it counts (0: none yet)
 export const SH_WORDS = 16;

@@ -173,6 +173,11 @@ const CASES: [string[] | null, string[][], Partial<ServerConfig>][] = [
   [null, [['--admin-host=0.0.0.0']], { adminHost: '0.0.0.0' }],
   [null, [['--admin-token=s3cret'], ['--admin-token', 's3cret']], { adminToken: 's3cret' }],
   [null, [['--no-admin']], { admin: false }],
+  [
+    null,
+    [['--cluster-config=/etc/nodes'], ['--cluster-config', '/etc/nodes']],
+    { clusterConfig: '/etc/nodes' },
+  ],
 ];
 
 t.test('every flag, short and long, with memcached meaning', async (t) => {
@@ -620,6 +625,7 @@ t.test('bad values: one-line errors naming the flag, in memcached words', async 
   refuses(t, ['--admin-port', 'x'], /^--admin-port x: not a whole number/);
   refuses(t, ['--admin-host='], /^--admin-host="": admin host is empty/);
   refuses(t, ['--admin-token='], /^--admin-token="": admin token is empty/);
+  refuses(t, ['--cluster-config='], /^--cluster-config="": cluster config file is empty/);
   refuses(t, ['-c', '0'], /^-c 0: Maximum connections must be greater than 0/);
   refuses(t, ['-R', '0'], /^-R 0: Number of requests per event must be greater than 0/);
   refuses(t, ['-t', '0'], /^-t 0: Number of threads must be greater than 0/);

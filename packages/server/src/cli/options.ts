@@ -17,6 +17,7 @@
  * `FLAGS` and `EXTENDED` are the single tables of what is accepted; the test checks that the
  * help text names every entry, so help and parser cannot drift apart.
  */
+import { resolve as resolvePath } from 'node:path';
 import {
   KiB,
   MAX_ITEM_SIZE,
@@ -230,6 +231,9 @@ export interface ServerConfig {
   /** --admin-token: the bearer token for the admin's state-changing routes (POST /flush).
    * null: the SLABCACHE_ADMIN_TOKEN environment variable, read at start, or none (off). */
   adminToken: string | null;
+  /** --cluster-config: the file of nodes `config get cluster` answers with (ElastiCache auto
+   * discovery), as an absolute path; null: `config` is an unknown command. */
+  clusterConfig: string | null;
 
   /** Options accepted without effect here, one line each naming the option and why. */
   warnings: string[];
@@ -315,6 +319,7 @@ export function defaultConfig(env: ParseEnv): ServerConfig {
     adminPort: DEFAULT_ADMIN_PORT,
     adminHost: '127.0.0.1',
     adminToken: null,
+    clusterConfig: null,
     warnings: [],
   };
 }
@@ -868,6 +873,14 @@ export const FLAGS: readonly FlagSpec[] = [
     arg: 'required',
     apply(st, v, label) {
       st.cfg.adminToken = nonEmpty(label, v!, 'admin token');
+    },
+  },
+  {
+    short: null,
+    long: ['cluster-config'],
+    arg: 'required',
+    apply(st, v, label) {
+      st.cfg.clusterConfig = resolvePath(nonEmpty(label, v!, 'cluster config file'));
     },
   },
   {

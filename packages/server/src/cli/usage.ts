@@ -204,5 +204,8 @@ slabcached's own options (admin HTTP service: metrics, dashboard):
                           $SLABCACHE_ADMIN_TOKEN, which other users cannot read in ps;
                           without either, actions are off
     --no-admin            do not start the admin service
+    --cluster-config=<file> answer ElastiCache's "config get cluster" with the nodes in
+                          <file> (host|ip|port, host:port or host, one per line);
+                          read again when it changes, the version goes up each time
 `;
 }

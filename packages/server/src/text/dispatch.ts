@@ -9,6 +9,7 @@ import type { WriteMode } from '@slabcache/store';
 import { asciiAuthLine } from '../auth/ascii-auth.ts';
 import { arithmetic } from '../commands/arithmetic.ts';
 import { cacheMemlimit } from '../commands/cache-memlimit.ts';
+import { config } from '../commands/config.ts';
 import { debug } from '../commands/debug.ts';
 import { deleteCommand } from '../commands/delete.ts';
 import { flushAll } from '../commands/flush-all.ts';
@@ -92,6 +93,7 @@ const TABLE: Entry[] = [
   { name: ascii('lru'), min: 2, max: INF, run: lineOnly(lru) },
   { name: ascii('refresh_certs'), min: 1, max: 2, run: lineOnly(refreshCerts) },
   { name: ascii('debug'), min: 2, max: 3, run: lineOnly(debug) },
+  { name: ascii('config'), min: 1, max: INF, run: lineOnly(config) },
 ];
 
 /** Entries by name length, for a lookup that compares a few candidates' bytes. */
