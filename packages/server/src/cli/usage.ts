@@ -197,7 +197,7 @@ ${listed('warned')}
    refused (slabcached cannot honour them):
 ${listed('refused')}
 
-slabcached's own options (admin HTTP service: metrics, dashboard):
+slabcached's own options (the admin HTTP service, and cluster discovery):
     --admin-port=<num>    admin service port (default: ${d.adminPort}; 0 picks a free port)
     --admin-host=<addr>   interface for the admin service (default: ${d.adminHost})
     --admin-token=<str>   bearer token for the admin's actions (POST /flush); default:
