@@ -10,15 +10,16 @@
 #
 # then starts that slabcached on ephemeral ports, checks the HEALTHCHECK command, stores and
 # reads a key over TCP, checks it runs dist/ (not the TypeScript sources) and stops it.
-# Installs use --offline (the pnpm store already holds every package of the lockfile);
-# DOCKER_STEPS_PNPM_FLAGS= (empty) lets pnpm use the network instead.
+# Installs use --prefer-offline: packages come from the pnpm store when it has them (it does
+# after the repository's own install) and from the npm registry otherwise. (--offline failed
+# in a clean clone, whose store lay on another filesystem.) DOCKER_STEPS_PNPM_FLAGS overrides.
 #
 # Usage: scripts/docker-steps.sh [--keep]   (--keep leaves the temporary folder and prints it)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 node="$repo/node_modules/.bin/node"
 pnpm=(npx -y pnpm@12.4.2)
-flags=${DOCKER_STEPS_PNPM_FLAGS---offline}
+flags=${DOCKER_STEPS_PNPM_FLAGS---prefer-offline}
 keep=0
 [ "${1:-}" = --keep ] && keep=1
 
