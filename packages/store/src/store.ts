@@ -400,17 +400,9 @@ export class Store {
     req.stale = false;
     lock(e.ctl, stripe, e.owner);
     try {
-      let ref = find(e, hash, key, koff, klen);
-      if (ref !== 0) {
-        const dead = deadReason(e, ref);
-        if (dead !== ALIVE) {
-          removeFound(e, ref);
-          unlinkItem(e, ref, true);
-          result = dead === DEAD_EXPIRED ? Read.EXPIRED : Read.FLUSHED;
-          ref = 0;
-        }
-      }
+      let ref = findLive(e, hash, key, koff, klen);
       if (ref === 0) {
+        result = missReason();
         if (!req.vivify) return result;
         // Allocating under the stripe lock is safe: eviction only try-locks stripes.
         ref = allocItem(e, klen, 0);
@@ -491,23 +483,18 @@ export class Store {
     let result: ReadResult = Read.MISS;
     lock(e.ctl, stripe, e.owner);
     try {
-      const ref = find(e, hash, key, koff, klen);
-      if (ref !== 0) {
-        const dead = deadReason(e, ref);
-        if (dead !== ALIVE) {
-          removeFound(e, ref);
-          unlinkItem(e, ref, true);
-          result = dead === DEAD_EXPIRED ? Read.EXPIRED : Read.FLUSHED;
-        } else {
-          if (touch) e.m32[ref * 2 + H_EXPTIME] = this.expiryToRelative(exptime);
-          if (reader !== null) {
-            this.view.ref = ref;
-            reader.onHit(this.view);
-          }
-          bump(e, ref);
-          this.clsOut = classOf(e, ref);
-          result = Read.HIT;
+      const ref = findLive(e, hash, key, koff, klen);
+      if (ref === 0) {
+        result = missReason();
+      } else {
+        if (touch) e.m32[ref * 2 + H_EXPTIME] = this.expiryToRelative(exptime);
+        if (reader !== null) {
+          this.view.ref = ref;
+          reader.onHit(this.view);
         }
+        bump(e, ref);
+        this.clsOut = classOf(e, ref);
+        result = Read.HIT;
       }
     } finally {
       unlock(e.ctl, stripe);
@@ -590,13 +577,7 @@ export class Store {
     let result: StoreResult = Stored.STORED;
     lock(e.ctl, stripe, e.owner);
     try {
-      let old = find(e, hash, key, koff, klen);
-      if (old !== 0 && deadReason(e, old) !== ALIVE) {
-        removeFound(e, old);
-        unlinkItem(e, old, true);
-        find(e, hash, key, koff, klen);
-        old = 0;
-      }
+      const old = findLive(e, hash, key, koff, klen);
       if (mode === Mode.ADD) {
         if (old !== 0) {
           touchTime(e, old); // memcached: a failed add still counts as a use of the item
@@ -702,14 +683,8 @@ export class Store {
     const result: StoreResult = Stored.STORED;
     lock(e.ctl, stripe, e.owner);
     try {
-      const old = find(e, hash, key, koff, klen);
-      if (old === 0 || deadReason(e, old) !== ALIVE) {
-        if (old !== 0) {
-          removeFound(e, old);
-          unlinkItem(e, old, true);
-        }
-        return extras?.appendVivify === true ? Stored.NOT_FOUND : Stored.NOT_STORED;
-      }
+      const old = findLive(e, hash, key, koff, klen);
+      if (old === 0) return extras?.appendVivify === true ? Stored.NOT_FOUND : Stored.NOT_STORED;
       if (casUnique !== 0 && getCas(e, old) !== casUnique) return Stored.EXISTS;
       const ow = old * 2;
       const oldLen = m32[ow + H_NBYTES];
@@ -750,14 +725,13 @@ export class Store {
     const stripe = e.stripeIndex(hash);
     lock(e.ctl, stripe, e.owner);
     try {
-      const ref = find(e, hash, key, koff, klen);
+      const ref = findLive(e, hash, key, koff, klen);
       if (ref === 0) return Deleted.NOT_FOUND;
-      const dead = deadReason(e, ref) !== ALIVE;
-      if (!dead && casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
-      this.clsOut = dead ? 0 : classOf(e, ref);
+      if (casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
+      this.clsOut = classOf(e, ref);
       removeFound(e, ref);
-      unlinkItem(e, ref, dead);
-      return dead ? Deleted.NOT_FOUND : Deleted.DELETED;
+      unlinkItem(e, ref, false);
+      return Deleted.DELETED;
     } finally {
       unlock(e.ctl, stripe);
     }
@@ -783,13 +757,8 @@ export class Store {
     const stripe = e.stripeIndex(hash);
     lock(e.ctl, stripe, e.owner);
     try {
-      let ref = find(e, hash, key, koff, klen);
+      let ref = findLive(e, hash, key, koff, klen);
       if (ref === 0) return Deleted.NOT_FOUND;
-      if (deadReason(e, ref) !== ALIVE) {
-        removeFound(e, ref);
-        unlinkItem(e, ref, true);
-        return Deleted.NOT_FOUND;
-      }
       if (casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
       if (opts.removeValue) {
         // A new empty item takes the old one's place (a chained value's chunks go with it).
@@ -899,13 +868,7 @@ export class Store {
   ): number {
     const e = this.e;
     const m32 = e.m32;
-    let old = find(e, hash, key, koff, klen);
-    if (old !== 0 && deadReason(e, old) !== ALIVE) {
-      removeFound(e, old);
-      unlinkItem(e, old, true);
-      find(e, hash, key, koff, klen);
-      old = 0;
-    }
+    const old = findLive(e, hash, key, koff, klen);
     if (old === 0) {
       if (initial === null) return this.fail(Arith.NOT_FOUND);
       const digits = decimalBytes(initial);
@@ -1083,6 +1046,31 @@ function checkKey(klen: number): void {
 function newCasFor(e: Engine, extras: { newCas: number } | null): number {
   if (!e.useCas) return 0;
   return extras !== null && extras.newCas !== 0 ? extras.newCas : nextCas(e);
+}
+
+/** Why the last findLive() found no live item: ALIVE (nothing there), or the dead item's
+ * reason. Module state is enough: a thread runs one store call at a time. */
+let deadFound = ALIVE;
+
+/**
+ * find(), with memcached's lazy expiry: an expired or flushed item found is unlinked on the
+ * spot and counts as absent. Returns the live item's ref or 0 (see deadFound). The hash
+ * table's found position is left ready for an insert either way.
+ */
+function findLive(e: Engine, hash: number, key: Uint8Array, koff: number, klen: number): number {
+  const ref = find(e, hash, key, koff, klen);
+  deadFound = ref === 0 ? ALIVE : deadReason(e, ref);
+  if (deadFound === ALIVE) return ref;
+  removeFound(e, ref);
+  unlinkItem(e, ref, true);
+  find(e, hash, key, koff, klen);
+  return 0;
+}
+
+/** A read's miss code after findLive(): expired, flushed or plain missing. */
+function missReason(): ReadResult {
+  if (deadFound === ALIVE) return Read.MISS;
+  return deadFound === DEAD_EXPIRED ? Read.EXPIRED : Read.FLUSHED;
 }
 
 /** memcached's do_item_update: a use that is not a read only refreshes the access time. */
