@@ -225,6 +225,9 @@ export class MetaDelete {
   newCas = 0;
 }
 
+/** A plain delete: MetaDelete with no option set. */
+const PLAIN_DELETE = new MetaDelete();
+
 /** Extra inputs of a meta arithmetic (ma). */
 export class ArithExtras {
   /** E: the CAS value the changed item gets. 0 = the next one. */
@@ -719,28 +722,13 @@ export class Store {
 
   /** delete; with a non-zero casUnique only when the item's CAS matches (binary, meta). */
   delete(key: Uint8Array, koff: number, klen: number, casUnique = 0): DeleteResult {
-    checkKey(klen);
-    const e = this.e;
-    const hash = murmur3(key, koff, klen);
-    const stripe = e.stripeIndex(hash);
-    lock(e.ctl, stripe, e.owner);
-    try {
-      const ref = findLive(e, hash, key, koff, klen);
-      if (ref === 0) return Deleted.NOT_FOUND;
-      if (casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
-      this.clsOut = classOf(e, ref);
-      removeFound(e, ref);
-      unlinkItem(e, ref, false);
-      return Deleted.DELETED;
-    } finally {
-      unlock(e.ctl, stripe);
-    }
+    return this.metaDelete(key, koff, klen, casUnique, PLAIN_DELETE);
   }
 
   /**
-   * md: a delete that can instead invalidate the item (I: mark it stale, new CAS, optional
-   * new exptime, the recache token back in play) or empty its value (x, see MetaDelete).
-   * With a non-zero casUnique only when the item's CAS matches.
+   * md: a delete, or with options instead an invalidation (I: mark it stale, new CAS,
+   * optional new exptime, the recache token back in play) or an emptied value (x, see
+   * MetaDelete). With a non-zero casUnique only when the item's CAS matches.
    */
   metaDelete(
     key: Uint8Array,
@@ -749,7 +737,6 @@ export class Store {
     casUnique: number,
     opts: MetaDelete,
   ): DeleteResult {
-    if (!opts.invalidate && !opts.removeValue) return this.delete(key, koff, klen, casUnique);
     checkKey(klen);
     const e = this.e;
     const m32 = e.m32;
@@ -760,6 +747,12 @@ export class Store {
       let ref = findLive(e, hash, key, koff, klen);
       if (ref === 0) return Deleted.NOT_FOUND;
       if (casUnique !== 0 && getCas(e, ref) !== casUnique) return Deleted.EXISTS;
+      this.clsOut = classOf(e, ref);
+      if (!opts.invalidate && !opts.removeValue) {
+        removeFound(e, ref);
+        unlinkItem(e, ref, false);
+        return Deleted.DELETED;
+      }
       if (opts.removeValue) {
         // A new empty item takes the old one's place (a chained value's chunks go with it).
         const old = ref;
@@ -784,7 +777,7 @@ export class Store {
         this.casOut = newCasFor(e, opts);
         setCas(e, ref, this.casOut);
       }
-      this.clsOut = classOf(e, ref);
+      this.clsOut = classOf(e, ref); // x: the new item's class
       return Deleted.DELETED;
     } finally {
       unlock(e.ctl, stripe);
