@@ -110,10 +110,10 @@ export class Connection implements ItemReader {
   /** Wires a TCP or unix socket's events to this connection. */
   private attach(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.close());
-    socket.on('end', () => this.onEnd());
+    socket.on('end', () => this.receiveEnd());
     socket.on('close', () => this.onClose());
     const idle = this.ctx.config.idleTimeout;
     if (idle > 0) {
@@ -161,7 +161,8 @@ export class Connection implements ItemReader {
     else this.protocol = first === 0x80 ? Proto.BINARY : Proto.TEXT;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the stream transport (also the jazzer harness's way in). */
+  receive(chunk: Buffer): void {
     this.ctx.stats[C.bytes_read] += chunk.length;
     if (this.carryLen > 0) {
       const total = this.carryLen + chunk.length;
@@ -297,7 +298,7 @@ export class Connection implements ItemReader {
    * does, and then the connection closes. Requests carried over by -R or backpressure run
    * first; an incomplete request at the end is dropped.
    */
-  private onEnd(): void {
+  receiveEnd(): void {
     this.eof = true;
     this.endAfterInput();
   }

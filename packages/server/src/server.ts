@@ -312,7 +312,7 @@ function readCredentials(config: ServerConfig): CredentialPairs | null {
  * the reason on stderr. A restored file is removed so that a later crash cannot bring back
  * items deleted since.
  */
-function openStore(config: ServerConfig, log: (line: string) => void): Store {
+export function openStore(config: ServerConfig, log: (line: string) => void): Store {
   const options = {
     memoryLimit: config.memoryLimit,
     pageSize: MiB,
