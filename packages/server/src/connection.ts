@@ -17,6 +17,7 @@ import type { MetaSetReply } from './commands/meta/set.ts';
 import { completeStorage, type StorageRequest } from './commands/storage.ts';
 import { type ServerContext, SH_VERBOSITY } from './context.ts';
 import { Output, type Transport } from './output.ts';
+import { readInto } from './read-into.ts';
 import { ConnState } from './stats/connections.ts';
 import { C } from './stats/counters.ts';
 import { dispatchLine } from './text/dispatch.ts';
@@ -29,6 +30,8 @@ const MULTIGET_LINE_LIMIT = 16 * 1024 * 1024;
 const OUT_HIGH_WATER = 4 * 1024 * 1024;
 
 const INPUT_INITIAL = 16 * 1024;
+/** Where this worker's plain sockets read into (see read-into.ts); one read at a time. */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 const SCRATCH_MAX = 64 * 1024;
 
 const LINE = 0;
@@ -110,7 +113,12 @@ export class Connection implements ItemReader {
   /** Wires a TCP or unix socket's events to this connection. */
   private attach(socket: Socket): void {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    // Plain TCP and unix sockets read straight into the worker's read buffer; TLS sockets
+    // (whose reads are decrypted records) keep Node's 'data' events.
+    const direct =
+      !(socket as { encrypted?: boolean }).encrypted &&
+      readInto(socket, READ_BUFFER, (bytes, buf) => this.receiveBytes(buf, bytes));
+    if (!direct) socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => this.close());
     socket.on('end', () => this.receiveEnd());
@@ -163,16 +171,22 @@ export class Connection implements ItemReader {
 
   /** Bytes from the stream transport (also the jazzer harness's way in). */
   receive(chunk: Buffer): void {
-    this.ctx.stats[C.bytes_read] += chunk.length;
+    this.receiveBytes(chunk, chunk.length);
+  }
+
+  /** The first n bytes of buf were read. buf may be the worker's shared read buffer: nothing
+   * in it is kept past this call (saveRest copies what is left over). */
+  private receiveBytes(buf: Buffer, n: number): void {
+    this.ctx.stats[C.bytes_read] += n;
     if (this.carryLen > 0) {
-      const total = this.carryLen + chunk.length;
+      const total = this.carryLen + n;
       const input = this.inputFor(total);
-      chunk.copy(input, this.carryLen);
+      buf.copy(input, this.carryLen, 0, n);
       this.carryLen = 0;
       this.run(input, 0, total);
       return;
     }
-    this.run(chunk, 0, chunk.length);
+    this.run(buf, 0, n);
   }
 
   /** Processes every complete command in buf[pos, end), then writes the replies. */
