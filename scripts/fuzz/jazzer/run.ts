@@ -74,7 +74,10 @@ const args = [
   '-rss_limit_mb=4096',
   '-print_final_stats=1',
 ];
-const child = spawn(process.execPath, args, {
+// Through `env -u NODE_OPTIONS`: a module preloaded that way (a test runner's process hooks)
+// may catch SIGALRM, and libFuzzer then cannot install its hang watchdog on that signal; the
+// first tick would end the run.
+const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], {
   cwd: root,
   env: { ...process.env, ...jazzerEnvironment(root) },
   stdio: ['ignore', 'inherit', 'pipe'],
