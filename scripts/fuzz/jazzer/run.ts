@@ -42,6 +42,7 @@ if (!(seconds > 0) || !Number.isInteger(runs) || !Number.isInteger(seed)) {
 // jazzer instruments the JavaScript that runs, so the dist code must be current.
 execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-b'], { cwd: root, stdio: 'inherit' });
 
+mkdirSync(cache, { recursive: true });
 mkdirSync(corpus, { recursive: true });
 mkdirSync(findings, { recursive: true });
 for (const [i, input] of seedInputs().entries()) writeFileSync(join(corpus, `seed-${i}`), input);
