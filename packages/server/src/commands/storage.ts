@@ -5,7 +5,14 @@
  * straight from the read buffer when the block arrived with its header.
  */
 import { parseI32, parseU32, parseU64Number, Replies, type Tokens } from '@slabcache/protocol';
-import { MAX_KEY_LENGTH, Mode, Stored, type WriteMode } from '@slabcache/store';
+import {
+  MAX_KEY_LENGTH,
+  Mode,
+  Stored,
+  type StoreResult,
+  type WriteExtras,
+  type WriteMode,
+} from '@slabcache/store';
 import type { Connection } from '../connection.ts';
 import { C, countStore } from '../stats/counters.ts';
 import { noreplyMaybe } from '../text/noreply.ts';
@@ -90,15 +97,27 @@ export function beginStorage(
   return c.expectData(buf, next, end);
 }
 
-/** The data block is complete at value[off, off + length + 2). */
-export function completeStorage(c: Connection, value: Buffer, off: number): void {
+/** writeBlock's answer for a data block that does not end in \r\n. */
+export const BAD_DATA_CHUNK = -1;
+
+/**
+ * Stores the pending request's data block, value[off, off + length + 2), and counts it as
+ * memcached does (cmd_set, the class's set counters, store_too_large, store_no_memory). Shared
+ * by the classic storage commands and meta set, which differ only in their replies. Returns a
+ * Stored result, or BAD_DATA_CHUNK.
+ */
+export function writeBlock(
+  c: Connection,
+  value: Buffer,
+  off: number,
+  extras: WriteExtras | null,
+): StoreResult | typeof BAD_DATA_CHUNK {
   const req = c.storage;
   const { store, stats } = c.ctx;
   const len = req.length;
   if (value[off + len] !== 13 || value[off + len + 1] !== 10) {
     stats[C.cmd_set]++; // memcached counts the command before it checks the block
-    c.reply(Replies.CLIENT_ERROR_BAD_DATA_CHUNK);
-    return;
+    return BAD_DATA_CHUNK;
   }
   const r = store.write(
     req.mode,
@@ -111,9 +130,20 @@ export function completeStorage(c: Connection, value: Buffer, off: number): void
     req.flags,
     req.exptime,
     req.cas,
+    extras,
   );
-  countStore(stats, r, req.mode === StoreCommand.CAS, store.lastClass);
-  switch (r) {
+  countStore(stats, r, req.mode === Mode.CAS, store.lastClass);
+  if (r === Stored.TOO_LARGE) stats[C.store_too_large]++;
+  else if (r === Stored.NO_MEMORY) stats[C.store_no_memory]++;
+  return r;
+}
+
+/** The data block of a classic storage command is complete at value[off, ...). */
+export function completeStorage(c: Connection, value: Buffer, off: number): void {
+  switch (writeBlock(c, value, off, null)) {
+    case BAD_DATA_CHUNK:
+      c.reply(Replies.CLIENT_ERROR_BAD_DATA_CHUNK);
+      break;
     case Stored.STORED:
       c.reply(Replies.STORED);
       break;
@@ -127,11 +157,9 @@ export function completeStorage(c: Connection, value: Buffer, off: number): void
       c.reply(Replies.NOT_FOUND);
       break;
     case Stored.TOO_LARGE:
-      stats[C.store_too_large]++;
       c.reply(Replies.SERVER_ERROR_TOO_LARGE);
       break;
     default:
-      stats[C.store_no_memory]++;
       c.reply(Replies.SERVER_ERROR_OOM_STORE);
   }
 }

@@ -8,7 +8,8 @@
 import { parseI32, type Tokens } from '@slabcache/protocol';
 import { Mode, Stored, WriteExtras, type WriteMode } from '@slabcache/store';
 import type { Connection } from '../../connection.ts';
-import { C, countStore } from '../../stats/counters.ts';
+import { C } from '../../stats/counters.ts';
+import { BAD_DATA_CHUNK, writeBlock } from '../storage.ts';
 import { checkRequest, error, flags, K, MetaReplies as M, O, writeKey } from './reply.ts';
 
 const c_ = 0x63;
@@ -117,35 +118,18 @@ export function metaSet(c: Connection, t: Tokens, buf: Buffer, next: number, end
 function completeMetaSet(c: Connection, value: Buffer, off: number): void {
   const req = c.storage;
   const saved = c.metaSet!;
-  const { store, stats } = c.ctx;
-  const len = req.length;
   c.noreply = req.noreply;
-  if (value[off + len] !== 13 || value[off + len + 1] !== 10) {
-    stats[C.cmd_set]++; // memcached counts the command before it checks the block
-    error(c, M.ERR_BAD_DATA_CHUNK);
-    return;
-  }
   extras.newCas = saved.newCas;
   extras.invalidate = saved.invalidate;
   extras.keyBinary = saved.base64;
   extras.appendVivify = saved.appendVivify;
   extras.vivifyExptime = saved.vivifyTtl;
-  const r = store.write(
-    req.mode,
-    req.key,
-    0,
-    req.keyLength,
-    value,
-    off,
-    len,
-    req.flags,
-    req.exptime,
-    req.cas,
-    extras,
-  );
-  countStore(stats, r, req.mode === Mode.CAS, store.lastClass);
+  const r = writeBlock(c, value, off, extras);
   let code: Uint8Array;
   switch (r) {
+    case BAD_DATA_CHUNK:
+      error(c, M.ERR_BAD_DATA_CHUNK);
+      return;
     case Stored.STORED:
       if (c.noreply) return;
       code = M.HD;
@@ -160,11 +144,9 @@ function completeMetaSet(c: Connection, value: Buffer, off: number): void {
       code = M.NF;
       break;
     case Stored.TOO_LARGE:
-      stats[C.store_too_large]++;
       error(c, M.ERR_TOO_LARGE);
       return;
     default:
-      stats[C.store_no_memory]++;
       error(c, M.ERR_OUT_OF_MEMORY_STORING);
       return;
   }
@@ -181,7 +163,7 @@ function completeMetaSet(c: Connection, value: Buffer, off: number): void {
     } else {
       out.byte(0x20);
       out.byte(c_);
-      out.decimal(r === Stored.STORED ? store.lastCas : 0);
+      out.decimal(r === Stored.STORED ? c.ctx.store.lastCas : 0);
     }
   }
   out.crlf();
