@@ -12,8 +12,8 @@
  * comments and packages/server/README.md).
  */
 import type { ChildProcess } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
+import { RawClient } from '../packages/server/test/helpers/raw-client.ts';
 import { skipWithoutMemcached, startMemcached } from './helpers/memcached.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -25,56 +25,34 @@ const skip = skipWithoutMemcached;
  * cut off.
  */
 class Session {
-  private buf = '';
-  private waiter: (() => void) | null = null;
-  private closed = false;
   /** CAS values this server returned, by the name a step captured them under. */
   readonly vars = new Map<string, number>();
   /** This server's CAS values, renamed in order of first appearance. */
   private readonly casNames = new Map<string, string>();
-  private readonly socket: Socket;
+  private readonly raw: RawClient;
 
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      this.waiter?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiter?.();
-    });
-    socket.on('error', () => {});
+  private constructor(raw: RawClient) {
+    this.raw = raw;
   }
 
-  static open(port: number): Promise<Session> {
-    return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new Session(s)));
-      s.once('error', reject);
-    });
+  static async open(port: number): Promise<Session> {
+    return new Session(await RawClient.connect(port));
   }
 
   async send(request: string): Promise<string> {
-    this.socket.write(Buffer.from(`${request}version\r\n`, 'latin1'));
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const m = /(^|\r\n)VERSION [^\r\n]*\r\n$/.exec(this.buf);
-      if (m !== null) {
-        const reply = this.buf.slice(0, m.index + m[1].length);
-        this.buf = '';
-        return reply;
-      }
-      if (this.closed || Date.now() > deadline)
-        throw new Error(`no reply to ${JSON.stringify(request)}; got ${JSON.stringify(this.buf)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deadline - Date.now());
-        this.waiter = () => {
-          clearTimeout(timer);
-          this.waiter = null;
-          resolve();
-        };
+    this.raw.write(`${request}version\r\n`);
+    let cut = 0;
+    const reply = await this.raw
+      .readTo((arrived) => {
+        const m = /(^|\r\n)VERSION [^\r\n]*\r\n$/.exec(arrived);
+        if (m === null) return -1;
+        cut = m.index + m[1].length;
+        return arrived.length;
+      })
+      .catch((e: Error) => {
+        throw new Error(`no reply to ${JSON.stringify(request)}: ${e.message}`);
       });
-    }
+    return reply.slice(0, cut);
   }
 
   /** The reply with each CAS value replaced by its name (0 stays 0: it means "none"). */
@@ -99,7 +77,7 @@ class Session {
   }
 
   close(): void {
-    this.socket.destroy();
+    this.raw.close();
   }
 }
 

@@ -11,8 +11,9 @@
  * the same read: memcached 1.6.18 then drops the earlier commands' replies too (found by this
  * fuzzer; slabcached answers every request, which is what a client waiting for them needs).
  */
-import { connect, type Socket } from 'node:net';
+
 import fc from 'fast-check';
+import { RawClient } from '../../packages/server/test/helpers/raw-client.ts';
 
 const KEYS = ['a', 'b', 'c', 'counter', 'long'];
 
@@ -131,37 +132,23 @@ export function normalizeCas(reply: string): string {
 
 /** One connection that sends a stream (whole or in pieces) and reads up to its `MN`. */
 export class FuzzSession {
-  private buf = '';
-  private waiter: (() => void) | null = null;
-  private closed = false;
-  private readonly socket: Socket;
+  private readonly raw: RawClient;
 
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      this.waiter?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiter?.();
-    });
-    socket.on('error', () => {});
+  private constructor(raw: RawClient) {
+    this.raw = raw;
   }
 
-  static open(port: number): Promise<FuzzSession> {
-    return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new FuzzSession(s)));
-      s.once('error', reject);
-    });
+  static async open(port: number): Promise<FuzzSession> {
+    return new FuzzSession(await RawClient.connect(port));
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.raw.ended;
   }
 
   /** Sends `data` cut at `cuts` (fractions), each piece in its own write, and returns every
-   * byte up to and including the final `MN`. */
+   * byte up to and including the final `MN` (ending in <closed> or <timeout> if it never
+   * came). */
   async run(data: string, cutsAt: number[] = []): Promise<string> {
     const bytes = Buffer.from(data, 'latin1');
     const points = [...new Set(cutsAt.map((f) => Math.floor(f * bytes.length)))].sort(
@@ -170,35 +157,26 @@ export class FuzzSession {
     let from = 0;
     for (const p of [...points, bytes.length]) {
       if (p <= from) continue;
-      this.socket.write(bytes.subarray(from, p));
+      this.raw.write(bytes.subarray(from, p));
       from = p;
       await new Promise((r) => setImmediate(r));
     }
     // Every `mn` in the stream answers MN (no value or key the fuzzer makes holds those
     // letters), so the reply is complete when all of them are in.
     const expected = data.split('mn\r\n').length - 1;
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      if (this.buf.split('MN\r\n').length - 1 >= expected && this.buf.endsWith('MN\r\n')) {
-        const out = this.buf;
-        this.buf = '';
-        return out;
-      }
-      if (this.closed) return `${this.buf}<closed>`;
-      if (Date.now() > deadline) return `${this.buf}<timeout>`;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.waiter = () => {
-          clearTimeout(timer);
-          this.waiter = null;
-          resolve();
-        };
-      });
+    try {
+      return await this.raw.readTo((arrived) =>
+        arrived.split('MN\r\n').length - 1 >= expected && arrived.endsWith('MN\r\n')
+          ? arrived.length
+          : -1,
+      );
+    } catch {
+      return `${this.raw.pending()}${this.raw.ended ? '<closed>' : '<timeout>'}`;
     }
   }
 
   close(): void {
-    this.socket.destroy();
+    this.raw.close();
   }
 }
 

@@ -79,6 +79,13 @@ export class RawClient {
     }, timeoutMs).then((b) => b.toString('latin1'));
   }
 
+  /** Up to the offset `end` finds in what has arrived so far, as text (-1: not there yet). */
+  readTo(end: (arrived: string) => number, timeoutMs = 5000): Promise<string> {
+    return this.until(() => end(this.buf.toString('latin1')), timeoutMs).then((b) =>
+      b.toString('latin1'),
+    );
+  }
+
   readLine(timeoutMs = 5000): Promise<string> {
     return this.readUntil('\r\n', timeoutMs);
   }
