@@ -9,6 +9,7 @@
  *
  */
 import t from 'tap';
+import { checkEverySplit, sendSplit } from './helpers/every-split.ts';
 import { RawClient } from './helpers/raw-client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -641,31 +642,10 @@ const BATCH_REPLY = [
   'MN\r\n',
 ].join('');
 
-async function runSplit(split: number): Promise<string> {
-  const c = await RawClient.connect(server.port);
-  try {
-    c.write(BATCH.subarray(0, split));
-    // Let the first part arrive on its own so the server sees two reads.
-    await new Promise((r) => setTimeout(r, 2));
-    c.write(BATCH.subarray(split));
-    return await c.readUntil('VERSION ').then(async (s) => s + (await c.readLine()));
-  } finally {
-    c.close();
-  }
-}
-
 t.test('classic and meta commands pipelined, split at every byte boundary', async (t) => {
-  const whole = await runSplit(BATCH.length);
+  const whole = await sendSplit(server.port, BATCH, BATCH.length);
   t.equal(whole.replace(/VERSION \S+\r\n$/, ''), BATCH_REPLY);
-  let mismatches = 0;
-  for (let split = 1; split < BATCH.length; split++) {
-    const got = await runSplit(split);
-    if (got !== whole) {
-      mismatches++;
-      t.equal(got, whole, `split at byte ${split}`);
-    }
-  }
-  t.equal(mismatches, 0, `${BATCH.length - 1} splits`);
+  await checkEverySplit(t, server.port, BATCH, whole);
 });
 
 // ---- stats ----

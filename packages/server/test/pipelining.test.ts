@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import t from 'tap';
+import { checkEverySplit, sendSplit } from './helpers/every-split.ts';
 import { RawClient } from './helpers/raw-client.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -36,34 +37,13 @@ const BATCH = Buffer.from(
   'latin1',
 );
 
-async function runSplit(split: number): Promise<string> {
-  const c = await RawClient.connect(server.port);
-  try {
-    c.write(BATCH.subarray(0, split));
-    // Let the first part arrive on its own so the server sees two reads.
-    await new Promise((r) => setTimeout(r, 2));
-    c.write(BATCH.subarray(split));
-    return await c.readUntil('VERSION ').then(async (s) => s + (await c.readLine()));
-  } finally {
-    c.close();
-  }
-}
-
 t.test('a pipelined batch split at every byte boundary gets the same replies', async (t) => {
-  const expected = await runSplit(BATCH.length);
+  const expected = await sendSplit(server.port, BATCH, BATCH.length);
   t.match(
     expected,
     /^STORED\r\nVALUE p:a 1 5\r\nab\r\nc\r\nVALUE p:b 2 3\r\nxyz\r\nEND\r\nSTORED\r\nNOT_FOUND\r\nSTORED\r\n10\r\nERROR\r\nTOUCHED\r\nDELETED\r\nEND\r\nCLIENT_ERROR bad data chunk\r\nERROR\r\nVALUE p:a 1 7\r\nab\r\nc!!\r\nEND\r\nVERSION \S+\r\n$/,
   );
-  let mismatches = 0;
-  for (let split = 1; split < BATCH.length; split++) {
-    const got = await runSplit(split);
-    if (got !== expected) {
-      mismatches++;
-      t.equal(got, expected, `split at byte ${split}`);
-    }
-  }
-  t.equal(mismatches, 0, `${BATCH.length - 1} splits`);
+  await checkEverySplit(t, server.port, BATCH, expected);
 });
 
 t.test('the replies to one read go out in one write', async (t) => {
