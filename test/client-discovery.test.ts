@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { Client, parseClusterConfig, type ServersChange } from '@slabcache/client';
 import dns2 from 'dns2';
 import t, { type Test } from 'tap';
-import { type CacheNode, freePort, portFree, startNode } from './helpers/fleet.ts';
+import { freePort } from '../packages/server/test/helpers/ports.ts';
+import { type CacheNode, portFree, startNode } from './helpers/fleet.ts';
 import { startTestServer } from './helpers/server.ts';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `key:${i}`);

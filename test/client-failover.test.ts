@@ -13,8 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, type ClientOptions, Codes, type SlabcacheError } from '@slabcache/client';
 import t, { type Test } from 'tap';
+import { freePort } from '../packages/server/test/helpers/ports.ts';
 import { onPath, run } from './helpers/exec.ts';
-import { type CacheNode, freePort, startNode } from './helpers/fleet.ts';
+import { type CacheNode, startNode } from './helpers/fleet.ts';
 
 interface FakeServer {
   address: string;

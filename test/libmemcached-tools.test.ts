@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, startServer } from '@slabcache/server';
 import t, { type Test } from 'tap';
+import { freePort } from '../packages/server/test/helpers/ports.ts';
 import { run, skipUnlessOnPath } from './helpers/exec.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -50,19 +50,6 @@ async function exists(key: string): Promise<boolean> {
   const r = await run('memcexist', [servers, key]);
   if (r.code !== 0 && r.code !== 1) throw new Error(`memcexist exited ${r.code}: ${r.stderr}`);
   return r.code === 0;
-}
-
-/** A loopback port with nothing listening on it. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** memccapable's ascii tests, in the order it runs them. */
@@ -349,7 +336,7 @@ t.test('memcping', { skip: skipUnlessOnPath('memcping') }, async (t) => {
   const ping = await run('memcping', [servers]);
   t.equal(ping.code, 0, 'memcping exits 0');
   t.equal(ping.out + ping.stderr, '');
-  const port = await closedPort();
+  const port = await freePort();
   const dead = await run('memcping', [`--servers=127.0.0.1:${port}`]);
   t.equal(dead.code, 1, 'memcping of a closed port exits 1');
   t.match(dead.stderr, `Failed to ping '127.0.0.1:${port}:CONNECTION FAILURE`);

@@ -10,6 +10,7 @@ import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parse, startServer } from '@slabcache/server';
+import { freePort } from '../../packages/server/test/helpers/ports.ts';
 import { onPath } from './exec.ts';
 
 export type NodeKind = 'embedded' | 'slabcached' | 'memcached';
@@ -95,18 +96,6 @@ export async function startNode(kind: NodeKind, spec: NodeSpec = {}): Promise<Ca
   const node = kind === 'embedded' ? embedded(host, port) : child(kind, host, port);
   await node.start();
   return node;
-}
-
-/** A port nobody listens on now (the OS's pick for a moment's listener). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether something listens on host:port (tests that need port 11211 check first). */

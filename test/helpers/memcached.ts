@@ -4,7 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../../packages/server/test/helpers/ports.ts';
 import { onPath } from './exec.ts';
 
 export const MEMCACHED = existsSync('/usr/bin/memcached')
@@ -14,19 +15,6 @@ export const MEMCACHED = existsSync('/usr/bin/memcached')
 /** A tap `skip` value: memcached missing outside CI; never skips in CI. */
 export const skipWithoutMemcached: false | string =
   MEMCACHED === null && !process.env.CI ? 'memcached is not installed' : false;
-
-/** A loopback port with nothing listening on it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts memcached on a free port and resolves once it accepts connections. */
 export async function startMemcached(

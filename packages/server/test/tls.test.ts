@@ -6,12 +6,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import t from 'tap';
 import { parse } from '../src/cli/options.ts';
 import { startServer } from '../src/server.ts';
 import { makeCerts } from './helpers/certs.ts';
+import { freePort } from './helpers/ports.ts';
 import { RawClient } from './helpers/raw-client.ts';
 
 const certs = makeCerts();
@@ -74,16 +74,6 @@ function tlsClient(port: number, opts: { cert?: string; key?: string } = {}): Pr
 
 function readPem(name: string): Buffer {
   return certs.read(name);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 t.test('-Z: TLS clients get memcached; plain ones fail the handshake', async (t) => {

@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { freePort } from './helpers/ports.ts';
 import { startTestServer } from './helpers/server.ts';
 
 let dir: string;
@@ -43,18 +44,6 @@ function call(path: string, request: string, terminator = '\r\n'): Promise<strin
 }
 
 const mode = (path: string) => lstatSync(path).mode & 0o777;
-
-/** A free loopback TCP port (nothing listens on it once this resolves). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 t.test('the text protocol over the socket; 0700 by default; removed on close', async (t) => {
   const path = join(dir, 'default.sock');
