@@ -533,7 +533,7 @@ export class Store {
     // ignored, and `cas` itself can never match an existing item.
     if (!e.useCas && mode !== Mode.CAS) casUnique = 0;
     if (mode === Mode.APPEND || mode === Mode.PREPEND) {
-      if (e.hdr + klen + vlen > this.settings.itemSizeMax) return Stored.TOO_LARGE;
+      if (this.tooLarge(klen, vlen)) return Stored.TOO_LARGE;
       const r = this.concat(mode, key, koff, klen, value, voff, vlen, casUnique, extras);
       if (r === Stored.NOT_FOUND) {
         // Only asked with extras.appendVivify: the item is missing, so create it, with the
@@ -566,10 +566,11 @@ export class Store {
       );
       if (r >= 0) return r as StoreResult;
     }
-    const ref = e.hdr + klen + vlen > this.settings.itemSizeMax ? 0 : allocItem(e, klen, vlen);
+    const tooLarge = this.tooLarge(klen, vlen);
+    const ref = tooLarge ? 0 : allocItem(e, klen, vlen);
     if (ref === 0) {
       if (dropOnFailure) this.delete(key, koff, klen);
-      return e.hdr + klen + vlen > this.settings.itemSizeMax ? Stored.TOO_LARGE : Stored.NO_MEMORY;
+      return tooLarge ? Stored.TOO_LARGE : Stored.NO_MEMORY;
     }
     this.clsOut = classOf(e, ref);
     this.fillNew(ref, key, koff, klen, flags, this.expiryToRelative(exptime));
@@ -1024,6 +1025,13 @@ export class Store {
 
   /** Walks every structure and verifies every link and count. Run it only while no other
    * thread writes (tests, after a stress run). */
+  /** Whether a key and value of these lengths make an item over -I (memcached's
+   * item_size_ok): the store refuses it with TOO_LARGE, and servers refuse it before reading
+   * its value. */
+  tooLarge(klen: number, vlen: number): boolean {
+    return this.e.hdr + klen + vlen > this.settings.itemSizeMax;
+  }
+
   check(): SelfCheckReport {
     return selfCheck(this.e);
   }

@@ -31,7 +31,7 @@ export function storage(c: Connection, r: Request, end: number): number {
   const cmd = r.command;
   const klen = r.keyLength;
   const vlen = r.header.valueLength;
-  if (store.settings.headerBytes + klen + vlen > store.settings.itemSizeMax) {
+  if (store.tooLarge(klen, vlen)) {
     stats[C.store_too_large]++;
     error(c, r, Status.E2BIG);
     // memcached drops the old value when a set fails, so no stale data outlives it.

@@ -76,7 +76,7 @@ export function beginStorage(
     return next;
   }
   const { store, stats } = c.ctx;
-  if (store.settings.headerBytes + klen + length > store.settings.itemSizeMax) {
+  if (store.tooLarge(klen, length)) {
     stats[C.store_too_large]++;
     c.reply(Replies.SERVER_ERROR_TOO_LARGE);
     // memcached drops the old value when a set fails, so no stale data outlives it.

@@ -76,7 +76,7 @@ export function metaSet(c: Connection, t: Tokens, buf: Buffer, next: number, end
   }
   const klen = flags.keyEnd - flags.keyStart;
   const { store, stats } = c.ctx;
-  if (store.settings.headerBytes + klen + length > store.settings.itemSizeMax) {
+  if (store.tooLarge(klen, length)) {
     stats[C.store_too_large]++;
     error(c, M.ERR_TOO_LARGE);
     // memcached drops the old value when a store fails, so no stale data outlives it.
