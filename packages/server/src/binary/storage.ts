@@ -59,11 +59,9 @@ export function storage(c: Connection, r: Request, end: number): number {
       error(c, r, Status.KEY_ENOENT);
       break;
     case Stored.TOO_LARGE:
-      stats[C.store_too_large]++;
       error(c, r, Status.E2BIG);
       break;
     case Stored.NO_MEMORY:
-      stats[C.store_no_memory]++;
       error(c, r, Status.ENOMEM, OUT_OF_MEMORY);
       break;
     default:

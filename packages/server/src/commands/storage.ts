@@ -133,8 +133,6 @@ export function writeBlock(
     extras,
   );
   countStore(stats, r, req.mode === Mode.CAS, store.lastClass);
-  if (r === Stored.TOO_LARGE) stats[C.store_too_large]++;
-  else if (r === Stored.NO_MEMORY) stats[C.store_no_memory]++;
   return r;
 }
 

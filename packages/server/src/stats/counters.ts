@@ -148,7 +148,8 @@ export function countRead(
   else if (result === Read.FLUSHED) stats[C.get_flushed]++;
 }
 
-/** Counts a store; a cas (or a store carrying a CAS) also counts its outcome. */
+/** Counts a store, and a refusal for size or memory; a cas (or a store carrying a CAS) also
+ * counts its outcome. */
 export function countStore(
   stats: Float64Array,
   result: StoreResult,
@@ -157,6 +158,8 @@ export function countStore(
 ): void {
   stats[C.cmd_set]++;
   if (cls > 0) stats[slabCounter(cls, S_CMD_SET)]++;
+  if (result === Stored.TOO_LARGE) stats[C.store_too_large]++;
+  else if (result === Stored.NO_MEMORY) stats[C.store_no_memory]++;
   if (!cas) return;
   if (result === Stored.STORED) {
     stats[C.cas_hits]++;
