@@ -1,6 +1,7 @@
 /**
  * Connection limits and sharing across worker threads: -c caps connections with memcached's
- * refusal, -o idle_timeout closes idle clients, and a write on one worker is visible on all.
+ * refusal, -o idle_timeout closes idle clients, a write on one worker is visible on all, and
+ * -M refuses stores when the cache is full.
  */
 import t from 'tap';
 import { RawClient } from './helpers/raw-client.ts';
@@ -122,4 +123,32 @@ t.test('stats groups and stats reset', async (t) => {
   t.match(after, /STAT total_items 0\r\n/);
   t.match(after, /STAT curr_items 1\r\n/, 'resets counters, not the cache');
   t.match(after, /STAT curr_connections 1\r\n/, 'and not the gauges');
+});
+
+t.test('-M: a full cache refuses stores and counts them in store_no_memory', async (t) => {
+  const server = await startTestServer(['-M', '-m', '8', '-t', '1']);
+  t.teardown(() => server.close());
+  const c = await RawClient.connect(server.port);
+  t.teardown(() => c.close());
+  const value = 'v'.repeat(100_000);
+  let refused = '';
+  for (let i = 0; i < 200 && refused === ''; i++) {
+    const reply = await c.call(`set fill:${i} 0 0 ${value.length}\r\n${value}\r\n`);
+    if (reply !== 'STORED\r\n') refused = reply;
+  }
+  t.equal(refused, 'SERVER_ERROR out of memory storing object\r\n', 'text set');
+  t.equal(
+    await c.call(`ms fill:meta ${value.length}\r\n${value}\r\n`),
+    'SERVER_ERROR out of memory storing object\r\n',
+    'meta set',
+  );
+  t.match(
+    await c.call('get fill:0\r\n', 'END\r\n'),
+    /^VALUE fill:0 0 100000\r\n/,
+    'nothing evicted',
+  );
+  const stats = await c.call('stats\r\n', 'END\r\n');
+  const noMemory = Number(/STAT store_no_memory (\d+)\r\n/.exec(stats)?.[1]);
+  t.equal(noMemory, 2, 'one text and one meta refusal');
+  t.match(stats, /STAT evictions 0\r\n/);
 });
