@@ -28,14 +28,8 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function client(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
-  return c;
-}
-
 t.test('every command before auth is refused, and the connection stays open', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   for (const command of ['get foo', 'version', 'stats', 'quit', 'set k 0 0', 'SET k 0 0 1', '']) {
     t.equal(await c.call(`${command}\r\n`), UNAUTHENTICATED, JSON.stringify(command));
   }
@@ -47,7 +41,7 @@ t.test('every command before auth is refused, and the connection stays open', as
 });
 
 t.test('a wrong password or user fails; the client may try again', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   t.equal(await c.call('set a 0 0 12\r\nalice secreT\r\n'), FAILURE);
   t.equal(await c.call('set a 0 0 12\r\nmallory pass\r\n'), FAILURE);
   t.equal(
@@ -68,18 +62,18 @@ t.test('a wrong password or user fails; the client may try again', async (t) => 
 });
 
 t.test('key, flags, exptime and noreply of the auth line are ignored', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   const block = '  alice   secret  more';
   t.equal(
     await c.call(`set  whatever  x  y  ${block.length} noreply\r\n${block}\r\n`),
     'STORED\r\n',
   );
-  const other = await client(t);
+  const other = await RawClient.connectFor(t, server.port);
   t.equal(await other.call('get whatever\r\n'), UNAUTHENTICATED, 'auth is per connection');
 });
 
 t.test('the credentials block may arrive in pieces, pipelined with more', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   c.write('get x\r\nset a 0 0 12\r\nali');
   t.equal(await c.readLine(), UNAUTHENTICATED);
   await new Promise((r) => setTimeout(r, 50));
@@ -89,7 +83,7 @@ t.test('the credentials block may arrive in pieces, pipelined with more', async 
   // memcached 1.6.18 sends only the last of replies that leave in one write before auth;
   // slabcached answers each.
   t.equal(await c.readUntil('END\r\n'), 'STORED\r\nEND\r\n');
-  const d = await client(t);
+  const d = await RawClient.connectFor(t, server.port);
   t.equal(
     await d.call(`get x\r\n${LOGIN}get x\r\n`, 'END\r\n'),
     `${UNAUTHENTICATED}STORED\r\nEND\r\n`,
@@ -98,27 +92,27 @@ t.test('the credentials block may arrive in pieces, pipelined with more', async 
 
 t.test('what closes an unauthenticated connection', async (t) => {
   // A credentials block that cannot fit memcached's 16 KiB read buffer.
-  const big = await client(t);
+  const big = await RawClient.connectFor(t, server.port);
   big.write('set a 0 0 16382\r\n');
   big.write(`${'a'.repeat(8190)} ${'b'.repeat(8191)}\r\n`);
   t.equal(await big.readLine(), FAILURE, 'a 16384-byte block (with \\r\\n) still fits');
   big.write('set a 0 0 16383\r\n');
   await big.closed();
   // A line with no newline in 2048 bytes, even a get (which may be longer once authenticated).
-  const long = await client(t);
+  const long = await RawClient.connectFor(t, server.port);
   long.write(`get ${'k '.repeat(1100)}`);
   await long.closed();
 });
 
 t.test('auth_cmds counts attempts, auth_errors the failures', async (t) => {
-  const before = await client(t);
+  const before = await RawClient.connectFor(t, server.port);
   await before.call(LOGIN);
   const count = async () => {
     const s = await before.call('stats\r\n', 'END\r\n');
     return [/STAT auth_cmds (\d+)/, /STAT auth_errors (\d+)/].map((r) => Number(r.exec(s)![1]));
   };
   const [cmds, errors] = await count();
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   await c.call('get x\r\n'); // not an attempt
   await c.call('set a 0 0 5\r\nalice\r\n'); // malformed: not counted either
   await c.call('set a 0 0 12\r\nalice secreT\r\n');

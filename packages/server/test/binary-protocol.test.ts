@@ -27,8 +27,7 @@ t.before(async () => {
 t.teardown(() => server.close());
 
 async function client(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   return c;
 }
 
@@ -536,8 +535,7 @@ t.test('bad lengths: "Invalid arguments" or "Unknown command", then close', asyn
 t.test('-F answers flush with "Auth failure."; -C gives CAS 0', async (t) => {
   const other = await startTestServer(['-F', '-C']);
   t.teardown(() => other.close());
-  const c = await RawClient.connect(other.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, other.port);
   t.same(brief(await call(c, packet(Op.FLUSH))), '8/20//Auth failure.');
   await call(c, set('k', 'v'));
   const g = await call(c, packet(Op.GET, { key: 'k' }));

@@ -64,8 +64,7 @@ t.test('every worker sees every write at once', async (t) => {
 t.test('stats groups and stats reset', async (t) => {
   const server = await startTestServer();
   t.teardown(() => server.close());
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   await c.call(`set s1 0 0 100\r\n${'x'.repeat(100)}\r\n`);
   await c.call('get s1\r\n', 'END\r\n');
   await c.call('get nope\r\n', 'END\r\n');
@@ -128,8 +127,7 @@ t.test('stats groups and stats reset', async (t) => {
 t.test('-M: a full cache refuses stores and counts them in store_no_memory', async (t) => {
   const server = await startTestServer(['-M', '-m', '8', '-t', '1']);
   t.teardown(() => server.close());
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   const value = 'v'.repeat(100_000);
   let refused = '';
   for (let i = 0; i < 200 && refused === ''; i++) {

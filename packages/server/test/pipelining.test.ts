@@ -47,8 +47,7 @@ t.test('a pipelined batch split at every byte boundary gets the same replies', a
 });
 
 t.test('the replies to one read go out in one write', async (t) => {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   await c.call('set one 0 0 1\r\nx\r\n');
   const before = await statValue(c, 'bytes_written');
   // 16 gets in one packet; the reply to all of them should arrive as one segment.
@@ -73,8 +72,7 @@ async function statValue(c: RawClient, name: string): Promise<number> {
 }
 
 t.test('a client that never reads stops being read: memory stays bounded', async (t) => {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   const value = Buffer.alloc(1000 * 1024, 0x61);
   c.write(
     Buffer.concat([Buffer.from(`set big 0 0 ${value.length}\r\n`), value, Buffer.from('\r\n')]),
@@ -133,8 +131,7 @@ t.test('a client that pipelines and closes at once still has every request run',
     `VALUE eof:0 0 1\r\nx\r\nVALUE eof:${N - 1} 0 1\r\nx\r\nEND\r\n`,
     'answered, then closed',
   );
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   let missing = 0;
   for (let i = 0; i < N; i += 500) {
     let keys = '';

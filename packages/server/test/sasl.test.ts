@@ -32,19 +32,13 @@ t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function client(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
-  return c;
-}
-
 const auth = (payload: string, mechanism = 'PLAIN', op: number = Op.SASL_AUTH) =>
   packet(op, { key: mechanism, value: payload });
 
 const AUTHENTICATED = '21/0//Authenticated';
 
 t.test('before authentication only version and the SASL commands are served', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   t.match((await call(c, packet(Op.VERSION))).value.toString(), /^\d+\.\d+\.\d+$/);
   t.same(brief(await call(c, packet(Op.SASL_LIST_MECHS, { opaque: 5 }))), '20/0//PLAIN');
   const closing: [string, Buffer][] = [
@@ -56,7 +50,7 @@ t.test('before authentication only version and the SASL commands are served', as
     ['an unknown opcode', packet(0x50)],
   ];
   for (const [name, request] of closing) {
-    const d = await client(t);
+    const d = await RawClient.connectFor(t, server.port);
     d.write(Buffer.concat([request, packet(Op.VERSION)]));
     const r = await readReply(d);
     t.same([r.opcode, r.status, r.value.toString()], [request[1], 0x20, 'Auth failure.'], name);
@@ -66,7 +60,7 @@ t.test('before authentication only version and the SASL commands are served', as
 });
 
 t.test('the right password authenticates the connection, and only it', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   const ok = await call(
     c,
     packet(Op.SASL_AUTH, { key: 'PLAIN', value: '\0alice\0secret', opaque: 4 }),
@@ -74,14 +68,14 @@ t.test('the right password authenticates the connection, and only it', async (t)
   t.same([brief(ok), ok.opaque], [AUTHENTICATED, 4]);
   t.equal((await call(c, packet(Op.SET, { key: 'k', value: 'v', extras: u32(0, 0) }))).status, 0);
   t.equal((await call(c, packet(Op.GET, { key: 'k' }))).value.toString(), 'v');
-  const other = await client(t);
+  const other = await RawClient.connectFor(t, server.port);
   other.write(packet(Op.GET, { key: 'k' }));
   t.equal((await readReply(other)).status, Status.AUTH_ERROR, 'another connection is not');
   await other.closed();
 });
 
 t.test('failed authentication answers "Auth failure." and keeps the connection', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   t.equal(brief(await call(c, auth('\0alice\0secret'))), AUTHENTICATED, 'so stats can be read');
   const before = await stats(c);
   const failures: [string, Buffer][] = [
@@ -114,13 +108,13 @@ t.test('accepted PLAIN forms: authzid equal to the user, lower-case mechanism', 
     auth('\0bob\0pw2'),
   ];
   for (const request of forms) {
-    const c = await client(t);
+    const c = await RawClient.connectFor(t, server.port);
     t.equal(brief(await call(c, request)), AUTHENTICATED);
   }
 });
 
 t.test('auth with no payload continues, and the step completes it', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   const cont = await call(c, auth(''));
   t.same([cont.opcode, cont.status, cont.value.length], [Op.SASL_AUTH, Status.AUTH_CONTINUE, 0]);
   const step = await call(c, auth('\0alice\0secret', 'PLAIN', Op.SASL_STEP));
@@ -133,7 +127,7 @@ t.test('auth with no payload continues, and the step completes it', async (t) =>
 
 t.test('a failed attempt or a mechanism list ends an authenticated session', async (t) => {
   for (const ender of [auth('\0alice\0bad'), packet(Op.SASL_LIST_MECHS)]) {
-    const c = await client(t);
+    const c = await RawClient.connectFor(t, server.port);
     t.equal(brief(await call(c, auth('\0alice\0secret'))), AUTHENTICATED);
     await call(c, ender);
     c.write(packet(Op.NOOP));
@@ -143,7 +137,7 @@ t.test('a failed attempt or a mechanism list ends an authenticated session', asy
 });
 
 t.test('bad SASL requests: long mechanism, oversized payload, extras', async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   t.equal(brief(await call(c, auth('\0alice\0secret'))), AUTHENTICATED);
   t.same(brief(await call(c, auth('\0alice\0secret', 'P'.repeat(33)))), '21/4//Invalid arguments');
   t.equal((await call(c, packet(Op.NOOP))).status, 0, 'a long mechanism name ends nothing');
@@ -151,14 +145,14 @@ t.test('bad SASL requests: long mechanism, oversized payload, extras', async (t)
   c.write(Buffer.concat([packet(Op.SASL_AUTH, { key: 'PLAIN', value: huge }), packet(Op.VERSION)]));
   t.same(brief(await readReply(c)), '21/82//Out of memory');
   t.equal((await readReply(c)).opcode, Op.VERSION, 'the payload was skipped');
-  const d = await client(t);
+  const d = await RawClient.connectFor(t, server.port);
   d.write(packet(Op.SASL_AUTH, { key: 'PLAIN', value: '\0alice\0secret', extras: u32(0) }));
   t.same(brief(await readReply(d)), '21/4//Invalid arguments');
   await d.closed();
 });
 
 t.test("a text connection is closed once a binary header's worth has arrived", async (t) => {
-  const c = await client(t);
+  const c = await RawClient.connectFor(t, server.port);
   c.write('version\r\n');
   await new Promise((r) => setTimeout(r, 50));
   t.notOk(c.ended, 'memcached waits for 24 bytes, as for any binary header');

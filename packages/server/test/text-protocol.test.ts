@@ -13,8 +13,7 @@ t.before(async () => {
 t.teardown(() => server.close());
 
 async function client(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   return c;
 }
 

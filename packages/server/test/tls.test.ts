@@ -178,8 +178,7 @@ t.test('notls: listeners stay plain; without -Z refresh_certs says TLS is off', 
   const plainPort = await freePort();
   const server = await tlsServer(['-l', `notls:127.0.0.1:${plainPort}`]);
   t.teardown(() => server.close());
-  const plain = await RawClient.connect(plainPort);
-  t.teardown(() => plain.close());
+  const plain = await RawClient.connectFor(t, plainPort);
   t.equal(await plain.call('version\r\n'), 'VERSION 1.6.45\r\n');
   const tls = await tlsClient(server.port);
   t.equal(await tls.call('version\r\n'), 'VERSION 1.6.45\r\n');
@@ -191,8 +190,7 @@ t.test('notls: listeners stay plain; without -Z refresh_certs says TLS is off', 
     },
   );
   t.teardown(() => noTls.close());
-  const c = await RawClient.connect(noTls.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, noTls.port);
   t.equal(await c.call('refresh_certs\r\n'), 'SERVER_ERROR TLS is not enabled (-Z)\r\n');
 });
 

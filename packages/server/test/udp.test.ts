@@ -128,8 +128,7 @@ async function udpClient(t: { teardown(fn: () => void): void }): Promise<UdpClie
 }
 
 async function tcpClient(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   return c;
 }
 

@@ -76,8 +76,7 @@ t.test('SIGUSR1 saves, the next start restores items, flags, CAS and TTLs', asyn
   t.teardown(() => second.proc.kill('SIGKILL'));
   t.match(second.stderr(), /restored 100000 items from/);
   t.notOk(existsSync(file), 'a restored file is removed');
-  const d = await RawClient.connect(second.port);
-  t.teardown(() => d.close());
+  const d = await RawClient.connectFor(t, second.port);
   let intact = 0;
   for (let i = 0; i < ITEMS; i += BATCH) {
     let req = '';
@@ -119,8 +118,7 @@ t.test('other memory settings: starts empty and says why', async (t) => {
     second.stderr(),
     /not restored, starting empty: settings changed since the snapshot: memoryLimit 67108864 -> 134217728/,
   );
-  const d = await RawClient.connect(second.port);
-  t.teardown(() => d.close());
+  const d = await RawClient.connectFor(t, second.port);
   t.equal(await d.call('get a\r\n'), 'END\r\n');
 });
 

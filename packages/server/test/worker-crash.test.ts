@@ -98,15 +98,13 @@ t.test('a worker dies mid-traffic: only its own connections go, no request fails
 t.test('a worker dies holding a key’s lock: the lock is freed for the others', async (t) => {
   const server = await startTestServer(['-t', '2']);
   t.teardown(() => server.close());
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   t.equal(await c.call('set hot 0 0 3\r\nyes\r\n'), 'STORED\r\n');
   const killer = await RawClient.connect(server.port);
   killer.write('debug crash-locked hot\r\n');
   await killer.closed(5000);
   // Without recovery this would wait for the lock forever (and time out here).
-  const d = await RawClient.connect(server.port);
-  t.teardown(() => d.close());
+  const d = await RawClient.connectFor(t, server.port);
   t.equal(await d.call('get hot\r\n', 'END\r\n'), 'VALUE hot 0 3\r\nyes\r\nEND\r\n');
   t.equal(await d.call('set hot 0 0 2\r\nno\r\n'), 'STORED\r\n');
   const check = server.store.check();
@@ -117,8 +115,7 @@ t.test('without SLABCACHE_DEBUG_HOOKS the debug commands do not exist', async (t
   delete process.env.SLABCACHE_DEBUG_HOOKS;
   const server = await startTestServer();
   t.teardown(() => server.close());
-  const c = await RawClient.connect(server.port);
-  t.teardown(() => c.close());
+  const c = await RawClient.connectFor(t, server.port);
   t.equal(await c.call('debug crash\r\n'), 'ERROR\r\n');
   t.equal(await c.call('debug crash-locked k\r\n'), 'ERROR\r\n');
   t.equal(await c.call('version\r\n'), 'VERSION 1.6.45\r\n', 'the worker lives on');

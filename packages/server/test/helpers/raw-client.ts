@@ -31,6 +31,17 @@ export class RawClient {
     });
   }
 
+  /** Connects, and closes the connection when test `t` ends. */
+  static async connectFor(
+    t: { teardown(fn: () => void): void },
+    port: number,
+    host = '127.0.0.1',
+  ): Promise<RawClient> {
+    const c = await RawClient.connect(port, host);
+    t.teardown(() => c.close());
+    return c;
+  }
+
   write(data: string | Buffer): void {
     this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
   }
