@@ -10,6 +10,7 @@
  */
 
 import { parse } from '@slabcache/server/internal/cli/options';
+import { MEMCACHED_VERSION } from '@slabcache/server/internal/cli/usage';
 import { Connection } from '@slabcache/server/internal/connection';
 import { SH_WORDS } from '@slabcache/server/internal/context';
 import { openStore } from '@slabcache/server/internal/server';
@@ -46,7 +47,7 @@ export function createHarness(): Harness {
     debugHooks: false,
     credentials: null,
     baseline: new ResetBaseline(new SharedArrayBuffer(ResetBaseline.bytes())),
-    version: '1.6.45',
+    version: MEMCACHED_VERSION,
     startedAt: Math.floor(Date.now() / 1000),
     requestShutdown() {},
     refreshCerts: () => 'TLS is not enabled (-Z)',
