@@ -26,10 +26,8 @@ t.before(async () => {
 });
 t.teardown(() => server.close());
 
-async function client(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connectFor(t, server.port);
-  return c;
-}
+/** A connection to this file's server, closed when test `t` ends. */
+const client = (t: { teardown(fn: () => void): void }) => RawClient.connectFor(t, server.port);
 
 /** Each subtest works under its own key prefix. */
 let prefixes = 0;

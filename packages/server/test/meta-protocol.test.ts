@@ -19,10 +19,8 @@ t.before(async () => {
 });
 t.teardown(() => server.close());
 
-async function client(t: { teardown(fn: () => void): void }): Promise<RawClient> {
-  const c = await RawClient.connectFor(t, server.port);
-  return c;
-}
+/** A connection to this file's server, closed when test `t` ends. */
+const client = (t: { teardown(fn: () => void): void }) => RawClient.connectFor(t, server.port);
 
 /**
  * Sends `request` followed by `mn` and returns every byte that came back before the `MN`:
