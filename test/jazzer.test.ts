@@ -36,11 +36,21 @@ t.test('the dictionary is libFuzzer syntax: one quoted entry per line', (t) => {
   t.end();
 });
 
-t.test('the glibc adapter leaves a file without missing version needs unchanged', (t) => {
+t.test('the glibc adapter weakens only the version needs it is given, once', (t) => {
   const self = readFileSync(process.execPath);
   const copy = Buffer.from(self);
-  t.equal(weakenVersionNeeds(copy), 0);
-  t.ok(copy.equals(self));
+  t.same(weakenVersionNeeds(copy), { needs: 0, symbols: 0 }, 'node needs no glibc 2.38');
+  t.ok(copy.equals(self), 'and is left byte for byte as it was');
+  // Node's binary needs GLIBCXX_3.4.21 (libstdc++ of GCC 5) for some of its symbols.
+  const first = weakenVersionNeeds(copy, new Set(['GLIBCXX_3.4.21']));
+  t.equal(first.needs, 1, 'the one version need is made weak');
+  t.ok(first.symbols > 0, `${first.symbols} symbols unversioned`);
+  t.notOk(copy.equals(self));
+  t.same(
+    weakenVersionNeeds(copy, new Set(['GLIBCXX_3.4.21'])),
+    { needs: 0, symbols: 0 },
+    'idempotent',
+  );
   t.throws(() => weakenVersionNeeds(Buffer.from('not an elf file at all, just text here....')), {
     message: /not a little-endian 64-bit ELF file/,
   });

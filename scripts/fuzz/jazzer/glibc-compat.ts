@@ -85,20 +85,24 @@ function sections(elf: Buffer): Section[] {
 
 /**
  * Marks the missing version needs weak and unversions their symbols, in place in `elf`.
- * Returns how many version needs it changed (0: nothing to do, e.g. already patched).
+ * Returns how many version needs it made weak and how many symbol versions it cleared (both 0:
+ * nothing to do, e.g. already patched).
  */
-export function weakenVersionNeeds(elf: Buffer, missing = MISSING_VERSIONS): number {
+export function weakenVersionNeeds(
+  elf: Buffer,
+  missing = MISSING_VERSIONS,
+): { needs: number; symbols: number } {
   const secs = sections(elf);
   const verneed = secs.find((s) => s.type === SHT_GNU_VERNEED);
   const versym = secs.find((s) => s.type === SHT_GNU_VERSYM);
-  if (verneed === undefined || versym === undefined) return 0;
+  if (verneed === undefined || versym === undefined) return { needs: 0, symbols: 0 };
   const strtab = secs[verneed.link];
   const name = (off: number): string => {
     const start = strtab.offset + off;
     return elf.toString('latin1', start, elf.indexOf(0, start));
   };
   const indexes = new Set<number>();
-  let changed = 0;
+  let needs = 0;
   // Elf64_Verneed: vn_version u16, vn_cnt u16, vn_file u32, vn_aux u32, vn_next u32;
   // Elf64_Vernaux: vna_hash u32, vna_flags u16, vna_other u16, vna_name u32, vna_next u32.
   let vn = verneed.offset;
@@ -109,7 +113,7 @@ export function weakenVersionNeeds(elf: Buffer, missing = MISSING_VERSIONS): num
         const flags = elf.readUInt16LE(aux + 4);
         if ((flags & VER_FLG_WEAK) === 0) {
           elf.writeUInt16LE(flags | VER_FLG_WEAK, aux + 4);
-          changed++;
+          needs++;
         }
         indexes.add(elf.readUInt16LE(aux + 6));
       }
@@ -118,10 +122,14 @@ export function weakenVersionNeeds(elf: Buffer, missing = MISSING_VERSIONS): num
     vn += elf.readUInt32LE(vn + 12);
   }
   // A symbol that kept its version would still be looked up under the missing tag.
+  let symbols = 0;
   for (let o = versym.offset; o < versym.offset + versym.size; o += 2) {
-    if (indexes.has(elf.readUInt16LE(o) & 0x7fff)) elf.writeUInt16LE(VER_NDX_GLOBAL, o);
+    if (indexes.has(elf.readUInt16LE(o) & 0x7fff)) {
+      elf.writeUInt16LE(VER_NDX_GLOBAL, o);
+      symbols++;
+    }
   }
-  return changed;
+  return { needs, symbols };
 }
 
 /**
@@ -132,7 +140,8 @@ export function jazzerEnvironment(root: string): Record<string, string> {
   if (!needsCompat()) return {};
   const addon = prebuiltPath(root);
   const elf = readFileSync(addon);
-  if (weakenVersionNeeds(elf) > 0) {
+  const changed = weakenVersionNeeds(elf);
+  if (changed.needs + changed.symbols > 0) {
     const tmp = `${addon}.${process.pid}.tmp`;
     writeFileSync(tmp, elf);
     renameSync(tmp, addon);
