@@ -2,8 +2,9 @@
  * One client connection: bytes in from the socket, complete commands out to the protocol
  * handler, replies collected in one Output and written once per read.
  *
- *   socket 'data' -> run(): split lines / data blocks -> text/dispatch.ts -> commands/* -> store
- *                 -> replies appended to `out` -> one socket.write per read
+ *   socket read (read-into.ts, or 'data' for TLS) -> receive -> run(): split lines / data
+ *   blocks -> text/dispatch.ts -> commands/* -> store -> replies appended to `out`
+ *   -> one socket.write per read
  *
  * Backpressure: when the socket's buffer is full (write returns false) the connection stops
  * reading until 'drain', and a batch whose replies pass OUT_HIGH_WATER is cut there, so a
